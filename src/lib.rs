@@ -1,0 +1,14 @@
+//! sipdeck: a terminal dashboard for WebSocket-controlled SIP calls.
+//!
+//! Core (`protocol`, `rtp`, `audio`, `wav`, `stats`, `capture`) is pure; `net` is the
+//! client's network actor; `app` is the state and its folds; `ui` renders it; `demo` is the
+//! embedded server side of the protocol.
+
+pub mod app;
+pub mod audio;
+pub mod capture;
+pub mod net;
+pub mod protocol;
+pub mod rtp;
+pub mod stats;
+pub mod wav;

@@ -1,0 +1,323 @@
+//! The wire protocol of the reference gateway, byte for byte.
+//!
+//! WebSocket text frames, subprotocol [`SUBPROTOCOL`].
+//! Client to server: `CALL:<digits>`, `HANGUP`, `WAV_UPLOAD:<name>:<base64>`, `PLAY_WAV:<name>`.
+//! Server to client: `RTP:<hex of a whole RTP packet>`, `WAV_ACK:<text>`, anything else is a
+//! status line.
+
+use base64::Engine as _;
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+pub const SUBPROTOCOL: &str = "sip-audio-protocol";
+pub const DEFAULT_NUMBER: &str = "0938220136";
+/// Largest WAV file an upload may carry (the reference client's limit).
+pub const MAX_WAV_BYTES: usize = 1_048_576;
+/// Frames larger than this are refused by both ends: a maximal upload is
+/// `WAV_UPLOAD:` + a 255-byte name + the base64 of 1 MiB (1,398,104 bytes).
+pub const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ProtocolError {
+    #[error("a number must be digits only (got {0:?})")]
+    NotDigits(String),
+    #[error("a number needs at least 3 digits (got {0})")]
+    TooShort(usize),
+    #[error("a number has at most 32 digits (got {0})")]
+    TooLong(usize),
+    #[error("file name is empty")]
+    EmptyName,
+    #[error("file name {0:?} must be a plain name: no folders, no '..', no ':' or control characters")]
+    BadName(String),
+    #[error("file name is longer than 255 bytes")]
+    NameTooLong,
+    #[error("WAV upload is not valid base64: {0}")]
+    BadBase64(String),
+    #[error("WAV upload of {0} bytes is over the limit of {MAX_WAV_BYTES} bytes")]
+    UploadTooLarge(usize),
+    #[error("unknown command {0:?}")]
+    UnknownCommand(String),
+}
+
+/// A dialable number: 3 to 32 ASCII digits, as the reference client demands.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Number(String);
+
+impl Number {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Number {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ProtocolError::NotDigits(s.to_string()));
+        }
+        match s.len() {
+            n if n < 3 => Err(ProtocolError::TooShort(n)),
+            n if n > 32 => Err(ProtocolError::TooLong(n)),
+            _ => Ok(Number(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A file name that is safe on the wire and on a server's disk: no path separators, no `..`,
+/// no `:` (it would split the upload message), no control characters, at most 255 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WavName(String);
+
+impl WavName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name of a local path's last component, validated.
+    pub fn from_path(path: &std::path::Path) -> Result<Self, ProtocolError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        name.parse()
+    }
+
+    pub fn has_wav_extension(&self) -> bool {
+        self.0.to_ascii_lowercase().ends_with(".wav")
+    }
+}
+
+impl FromStr for WavName {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err(ProtocolError::EmptyName);
+        }
+        if s.len() > 255 {
+            return Err(ProtocolError::NameTooLong);
+        }
+        let bad = s == "."
+            || s == ".."
+            || s.contains("..")
+            || s.chars().any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control());
+        if bad {
+            return Err(ProtocolError::BadName(s.to_string()));
+        }
+        Ok(WavName(s.to_string()))
+    }
+}
+
+impl fmt::Display for WavName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A message from client to server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMsg {
+    Call(Number),
+    Hangup,
+    WavUpload { name: WavName, data: Vec<u8> },
+    PlayWav(WavName),
+}
+
+impl ClientMsg {
+    /// The exact text frame the reference client sends.
+    pub fn encode(&self) -> String {
+        match self {
+            ClientMsg::Call(n) => format!("CALL:{n}"),
+            ClientMsg::Hangup => "HANGUP".to_string(),
+            ClientMsg::WavUpload { name, data } => {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+                let mut s = String::with_capacity(12 + name.0.len() + b64.len());
+                s.push_str("WAV_UPLOAD:");
+                s.push_str(&name.0);
+                s.push(':');
+                s.push_str(&b64);
+                s
+            }
+            ClientMsg::PlayWav(n) => format!("PLAY_WAV:{n}"),
+        }
+    }
+
+    /// A short form for logs: uploads are summarised, not dumped.
+    pub fn summary(&self) -> String {
+        match self {
+            ClientMsg::WavUpload { name, data } => {
+                format!("WAV_UPLOAD:{name}:<{} bytes as base64>", data.len())
+            }
+            other => other.encode(),
+        }
+    }
+
+    /// Server side parsing. Trailing CR/LF and surrounding blanks (some clients add them)
+    /// are ignored; everything else must be exact.
+    pub fn parse(text: &str) -> Result<ClientMsg, ProtocolError> {
+        let text = text.trim_matches(|c: char| c == '\r' || c == '\n' || c == ' ');
+        if text == "HANGUP" {
+            return Ok(ClientMsg::Hangup);
+        }
+        if let Some(num) = text.strip_prefix("CALL:") {
+            return Ok(ClientMsg::Call(num.parse()?));
+        }
+        if let Some(name) = text.strip_prefix("PLAY_WAV:") {
+            return Ok(ClientMsg::PlayWav(name.parse()?));
+        }
+        if let Some(rest) = text.strip_prefix("WAV_UPLOAD:") {
+            // Names cannot hold ':', so the first ':' ends the name.
+            let (name, b64) = rest.split_once(':').ok_or(ProtocolError::BadBase64(
+                "missing ':' between name and data".into(),
+            ))?;
+            let name: WavName = name.parse()?;
+            // Reject before decoding: 4 base64 chars carry 3 bytes.
+            if b64.len() / 4 * 3 > MAX_WAV_BYTES + 3 {
+                return Err(ProtocolError::UploadTooLarge(b64.len() / 4 * 3));
+            }
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| ProtocolError::BadBase64(e.to_string()))?;
+            if data.len() > MAX_WAV_BYTES {
+                return Err(ProtocolError::UploadTooLarge(data.len()));
+            }
+            return Ok(ClientMsg::WavUpload { name, data });
+        }
+        let shown: String = text.chars().take(40).collect();
+        Err(ProtocolError::UnknownCommand(shown))
+    }
+}
+
+/// A message from server to client, borrowed from the frame text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerMsg<'a> {
+    /// Hex text of a whole RTP packet (not yet decoded).
+    Rtp(&'a str),
+    WavAck(&'a str),
+    Status(&'a str),
+}
+
+impl<'a> ServerMsg<'a> {
+    pub fn parse(text: &'a str) -> ServerMsg<'a> {
+        if let Some(hex) = text.strip_prefix("RTP:") {
+            ServerMsg::Rtp(hex.trim_end_matches(['\r', '\n']))
+        } else if let Some(ack) = text.strip_prefix("WAV_ACK:") {
+            ServerMsg::WavAck(ack)
+        } else {
+            ServerMsg::Status(text)
+        }
+    }
+}
+
+/// Server side: the text of an `RTP:` frame for a whole packet.
+pub fn encode_rtp(packet: &[u8]) -> String {
+    let mut s = String::with_capacity(4 + packet.len() * 2);
+    s.push_str("RTP:");
+    s.push_str(&hex::encode(packet));
+    s
+}
+
+/// Decode the hex of an `RTP:` frame into `out` (cleared first), reusing its allocation.
+pub fn decode_rtp_hex(hex_text: &str, out: &mut Vec<u8>) -> Result<(), hex::FromHexError> {
+    out.clear();
+    if hex_text.len() % 2 != 0 {
+        return Err(hex::FromHexError::OddLength);
+    }
+    out.resize(hex_text.len() / 2, 0);
+    hex::decode_to_slice(hex_text, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_exactly_like_the_reference_client() {
+        let n: Number = "0938220136".parse().unwrap();
+        assert_eq!(ClientMsg::Call(n).encode(), "CALL:0938220136");
+        assert_eq!(ClientMsg::Hangup.encode(), "HANGUP");
+        let name: WavName = "a.wav".parse().unwrap();
+        assert_eq!(ClientMsg::PlayWav(name.clone()).encode(), "PLAY_WAV:a.wav");
+        let up = ClientMsg::WavUpload { name, data: b"RIFF\x00\x01".to_vec() };
+        // python: base64.b64encode(b"RIFF\x00\x01") == b"UklGRgAB"
+        assert_eq!(up.encode(), "WAV_UPLOAD:a.wav:UklGRgAB");
+        assert_eq!(up.summary(), "WAV_UPLOAD:a.wav:<6 bytes as base64>");
+    }
+
+    #[test]
+    fn round_trips_every_client_message() {
+        let msgs = [
+            ClientMsg::Call("123".parse().unwrap()),
+            ClientMsg::Hangup,
+            ClientMsg::PlayWav("x y.wav".parse().unwrap()),
+            ClientMsg::WavUpload { name: "t.wav".parse().unwrap(), data: (0..=255).collect() },
+            ClientMsg::WavUpload { name: "empty.wav".parse().unwrap(), data: vec![] },
+        ];
+        for m in msgs {
+            assert_eq!(ClientMsg::parse(&m.encode()).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn numbers_are_validated_like_the_reference() {
+        assert_eq!("12".parse::<Number>(), Err(ProtocolError::TooShort(2)));
+        assert!(matches!("12a4".parse::<Number>(), Err(ProtocolError::NotDigits(_))));
+        assert!(matches!("".parse::<Number>(), Err(ProtocolError::NotDigits(_))));
+        assert!(matches!("+4412".parse::<Number>(), Err(ProtocolError::NotDigits(_))));
+        assert_eq!("  0912345678 ".parse::<Number>().unwrap().as_str(), "0912345678");
+        assert!(matches!("1".repeat(33).parse::<Number>(), Err(ProtocolError::TooLong(33))));
+    }
+
+    #[test]
+    fn names_cannot_escape_a_folder_or_split_the_message() {
+        for bad in ["../x.wav", "a/b.wav", "a\\b.wav", "..", ".", "a:b.wav", "x\n.wav", "a..wav"] {
+            assert!(bad.parse::<WavName>().is_err(), "{bad:?} accepted");
+        }
+        assert_eq!("".parse::<WavName>(), Err(ProtocolError::EmptyName));
+        assert_eq!("a".repeat(256).parse::<WavName>(), Err(ProtocolError::NameTooLong));
+        assert!("hello world-1.WAV".parse::<WavName>().unwrap().has_wav_extension());
+        let p = std::path::Path::new("/tmp/some dir/tone.wav");
+        assert_eq!(WavName::from_path(p).unwrap().as_str(), "tone.wav");
+    }
+
+    #[test]
+    fn server_side_parse_rejects_garbage_with_a_reason() {
+        assert!(matches!(ClientMsg::parse("DIAL:123"), Err(ProtocolError::UnknownCommand(_))));
+        assert!(matches!(ClientMsg::parse("WAV_UPLOAD:a.wav:@@@"), Err(ProtocolError::BadBase64(_))));
+        assert!(matches!(ClientMsg::parse("WAV_UPLOAD:a.wav"), Err(ProtocolError::BadBase64(_))));
+        let huge = format!("WAV_UPLOAD:a.wav:{}", "A".repeat(1_500_000));
+        assert!(matches!(ClientMsg::parse(&huge), Err(ProtocolError::UploadTooLarge(_))));
+        assert_eq!(ClientMsg::parse("HANGUP\r\n"), Ok(ClientMsg::Hangup));
+    }
+
+    #[test]
+    fn server_messages_split_on_their_prefix() {
+        assert_eq!(ServerMsg::parse("RTP:80ab"), ServerMsg::Rtp("80ab"));
+        assert_eq!(ServerMsg::parse("WAV_ACK:a.wav ok"), ServerMsg::WavAck("a.wav ok"));
+        assert_eq!(ServerMsg::parse("Ringing"), ServerMsg::Status("Ringing"));
+        assert_eq!(ServerMsg::parse("rtp:00"), ServerMsg::Status("rtp:00"));
+        assert_eq!(ServerMsg::parse(""), ServerMsg::Status(""));
+    }
+
+    #[test]
+    fn rtp_hex_round_trip_and_errors() {
+        let pkt = [0x80u8, 0x00, 0x12, 0x34, 0xff];
+        let text = encode_rtp(&pkt);
+        assert_eq!(text, "RTP:80001234ff");
+        let mut out = Vec::new();
+        let ServerMsg::Rtp(h) = ServerMsg::parse(&text) else { panic!() };
+        decode_rtp_hex(h, &mut out).unwrap();
+        assert_eq!(out, pkt);
+        assert_eq!(decode_rtp_hex("abc", &mut out), Err(hex::FromHexError::OddLength));
+        assert!(decode_rtp_hex("zz", &mut out).is_err());
+        decode_rtp_hex("ABCD", &mut out).unwrap();
+        assert_eq!(out, [0xab, 0xcd]);
+    }
+}
