@@ -7,8 +7,10 @@
 pub mod app;
 pub mod audio;
 pub mod capture;
+pub mod gateway;
 pub mod net;
 pub mod protocol;
 pub mod rtp;
 pub mod stats;
+pub mod ui;
 pub mod wav;

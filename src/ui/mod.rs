@@ -1,0 +1,3 @@
+//! Rendering: pure functions of [`crate::app::App`]; nothing here changes state.
+
+pub mod theme;
