@@ -13,5 +13,7 @@ pub mod net;
 pub mod protocol;
 pub mod rtp;
 pub mod stats;
+pub mod tui;
 pub mod ui;
+pub mod upload;
 pub mod wav;

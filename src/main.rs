@@ -1,1 +1,147 @@
-fn main() {}
+//! `sipdeck`: the dashboard (default), `sipdeck gateway`, and `sipdeck demo-server`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use sipdeck::app::{App, AppConfig, RecordFormat};
+use sipdeck::net::NetConfig;
+use sipdeck::protocol::{Number, DEFAULT_NUMBER};
+
+#[derive(Debug, Parser)]
+#[command(name = "sipdeck", version, about = "A keyboard-driven terminal dashboard for WebSocket-controlled SIP calls")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the gateway: WebSocket clients on one side, SIP calls over UDP on the other.
+    Gateway(sipdeck::gateway::GatewayArgs),
+    /// Run the embedded demo peer on its own, for other clients (e.g. the reference Python client).
+    DemoServer(DemoServerArgs),
+}
+
+#[derive(Debug, Args)]
+struct ClientArgs {
+    /// Gateway host name or address.
+    #[arg(short = 's', long, default_value = "127.0.0.1")]
+    server: String,
+    /// Gateway WebSocket port.
+    #[arg(short = 'p', long, default_value_t = 8080)]
+    port: u16,
+    /// Full WebSocket URL (ws:// or wss://), instead of --server and --port.
+    #[arg(long, conflicts_with_all = ["server", "port"])]
+    url: Option<String>,
+    /// Start the embedded demo peer on a free loopback port and connect to it.
+    #[arg(long, conflicts_with_all = ["server", "port", "url"])]
+    demo: bool,
+    /// The number key 1 calls.
+    #[arg(long, default_value = DEFAULT_NUMBER, value_parser = parse_number)]
+    number: Number,
+    /// Folder where key 7 saves recordings.
+    #[arg(long, default_value = ".")]
+    record_dir: PathBuf,
+    /// Encoding of saved recordings.
+    #[arg(long, value_enum, default_value_t = RecordFormat::Mulaw)]
+    record_format: RecordFormat,
+    /// Also append every log line to this file.
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DemoServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Folder for uploads (a temporary folder when not given).
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+fn parse_number(s: &str) -> Result<Number, String> {
+    s.parse().map_err(|e: sipdeck::protocol::ProtocolError| e.to_string())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match cli.command {
+        Some(Cmd::Gateway(args)) => {
+            init_tracing();
+            rt.block_on(sipdeck::gateway::run(args))
+        }
+        Some(Cmd::DemoServer(args)) => {
+            init_tracing();
+            rt.block_on(demo_server(args))
+        }
+        None => rt.block_on(client(cli.client)),
+    }
+}
+
+/// Servers log to stderr; the dashboard owns the terminal and logs to its own pane.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn demo_server(args: DemoServerArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let tmp;
+    let store = match args.store {
+        Some(s) => s,
+        None => {
+            tmp = tempfile::Builder::new().prefix("sipdeck-demo-").tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    tracing::info!("demo peer listening on ws://{}", listener.local_addr()?);
+    let cfg = sipdeck::demo::DemoConfig { store: Some(store), ..Default::default() };
+    tokio::select! {
+        r = sipdeck::demo::serve(listener, cfg) => r,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
+async fn client(args: ClientArgs) -> anyhow::Result<()> {
+    // Keep the demo peer alive for the whole session.
+    let demo = if args.demo { Some(sipdeck::demo::start(Default::default()).await?) } else { None };
+    let url = match (&demo, &args.url) {
+        (Some(d), _) => d.url(),
+        (None, Some(u)) => u.clone(),
+        (None, None) => format!("ws://{}:{}", bracket_v6(&args.server), args.port),
+    };
+    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+        anyhow::bail!("--url must start with ws:// or wss:// (got {url})");
+    }
+    if !args.record_dir.is_dir() {
+        anyhow::bail!("--record-dir {} is not a folder", args.record_dir.display());
+    }
+    let cfg = AppConfig {
+        url: url.clone(),
+        default_number: args.number,
+        record_dir: args.record_dir,
+        record_format: args.record_format,
+    };
+    let mut app = App::new(cfg, std::time::Instant::now());
+    if demo.is_some() {
+        app.log(sipdeck::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
+    }
+    sipdeck::tui::run(app, NetConfig::new(url), args.log_file.as_deref()).await
+}
+
+fn bracket_v6(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}

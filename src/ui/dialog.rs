@@ -1,0 +1,127 @@
+//! Modal dialogs: dial a number, upload path, play a file, help.
+
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+use tui_input::Input;
+
+use super::{centered, Theme};
+use crate::app::{App, Dialog};
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    match &app.dialog {
+        None => {}
+        Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Dial { input, error }) => field(
+            frame,
+            theme,
+            area,
+            " Call a number ",
+            input,
+            "Digits only, at least 3. Enter calls, Esc cancels.",
+            error.as_deref(),
+            &[],
+        ),
+        Some(Dialog::UploadPath { input, error }) => field(
+            frame,
+            theme,
+            area,
+            " Upload a WAV file ",
+            input,
+            "Path of a .wav of at most 1 MiB. Enter uploads, Esc cancels.",
+            error.as_deref(),
+            &[],
+        ),
+        Some(Dialog::Play { input, selected, error }) => {
+            let names = app.acked_names();
+            let list: Vec<Line> = if names.is_empty() {
+                vec![Line::from(Span::styled("(no uploads acknowledged yet)", theme.dim()))]
+            } else {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let style = if i == *selected && input.value().is_empty() { theme.selected() } else { ratatui::style::Style::new() };
+                        Line::from(Span::styled(format!(" {n} "), style))
+                    })
+                    .collect()
+            };
+            field(
+                frame,
+                theme,
+                area,
+                " Play a WAV on the server ",
+                input,
+                "Pick with Up/Down or type a name. Enter plays, Esc cancels.",
+                error.as_deref(),
+                &list,
+            )
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn field(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    title: &str,
+    input: &Input,
+    hint: &str,
+    error: Option<&str>,
+    extra: &[Line],
+) {
+    let height = 6 + extra.len().min(8) as u16;
+    let rect = centered(area, 64, height);
+    let inner_w = rect.width.saturating_sub(4) as usize;
+    let scroll = input.visual_scroll(inner_w.saturating_sub(2));
+    let mut lines = vec![
+        Line::from(Span::styled(hint, theme.dim())),
+        Line::from(vec![Span::styled("> ", theme.key()), Span::raw(&input.value()[byte_at(input.value(), scroll)..])]),
+    ];
+    lines.push(match error {
+        Some(e) => Line::from(Span::styled(e, theme.bad())),
+        None => Line::default(),
+    });
+    lines.extend(extra.iter().take(8).cloned());
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block.padding(ratatui::widgets::Padding::horizontal(1))), rect);
+    let x = rect.x + 2 + 2 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+    let y = rect.y + 2;
+    if x < rect.right() - 1 {
+        frame.set_cursor_position(Position { x, y });
+    }
+}
+
+/// Byte offset of the `chars`-th character (the input scrolls by characters).
+fn byte_at(s: &str, chars: usize) -> usize {
+    s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("1", "call the default number"),
+    ("2 / c", "call a number you type"),
+    ("3 / h", "hang up"),
+    ("4", "write statistics to the log"),
+    ("5 / u", "upload a WAV file"),
+    ("6 / p", "play an uploaded WAV on the server"),
+    ("7 / s", "save received audio as WAV"),
+    ("8 / q / Ctrl-C", "quit"),
+    ("r", "reconnect now"),
+    ("PgUp PgDn Home End", "scroll the log"),
+    ("Esc", "close a dialog"),
+];
+
+fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
+    let rect = centered(area, 56, HELP.len() as u16 + 4);
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>18}  "), theme.key()), Span::raw(*what)]))
+        .collect();
+    lines.push(Line::from(Span::styled("Esc closes this help", theme.dim())));
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Keys ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
