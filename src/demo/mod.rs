@@ -158,15 +158,25 @@ async fn client(stream: TcpStream, shared: Arc<Shared>) -> anyhow::Result<()> {
     });
     let media = Media::spawn(shared.cfg.clone(), out_tx.clone());
     let mut session = Session { shared, out: out_tx, media, call: None };
-    while let Some(frame) = source.next().await {
-        match frame? {
-            Message::Text(t) => session.on_text(t.as_str()).await,
-            Message::Binary(_) => session.say("Error: binary frames are not part of the protocol").await,
-            Message::Close(_) => break,
-            _ => {}
-        }
-        if writer.is_finished() {
-            break;
+    let mut writer = writer;
+    loop {
+        tokio::select! {
+            frame = source.next() => match frame {
+                Some(Ok(Message::Text(t))) => session.on_text(t.as_str()).await,
+                Some(Ok(Message::Binary(_))) => session.say("Error: binary frames are not part of the protocol").await,
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    session.hang_up_quietly().await;
+                    return Err(e.into());
+                }
+            },
+            // The writer ends when the client is gone or a crash is simulated: dropping
+            // both halves closes the socket without a close frame.
+            _ = &mut writer => {
+                session.hang_up_quietly().await;
+                return Ok(());
+            }
         }
     }
     session.hang_up_quietly().await;
