@@ -100,6 +100,8 @@ pub struct App {
     pub dialog: Option<Dialog>,
     pub last_save: Option<PathBuf>,
     pub quit: bool,
+    /// The wall clock for log timestamps; tests pin it.
+    pub wall_clock: fn() -> chrono::DateTime<Local>,
     last_ssrc: Option<u32>,
     malformed_unlogged: u64,
     malformed_last_reason: String,
@@ -121,6 +123,7 @@ impl App {
             dialog: None,
             last_save: None,
             quit: false,
+            wall_clock: Local::now,
             last_ssrc: None,
             malformed_unlogged: 0,
             malformed_last_reason: String::new(),
@@ -131,7 +134,7 @@ impl App {
     }
 
     pub fn log(&mut self, kind: LogKind, text: impl AsRef<str>) {
-        self.log.push(Local::now(), kind, text.as_ref());
+        self.log.push((self.wall_clock)(), kind, text.as_ref());
         if self.log_scroll > 0 {
             // Keep the lines the reader is looking at in place.
             self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1));
@@ -216,7 +219,7 @@ impl App {
 
     fn on_ack(&mut self, text: String) {
         self.log(LogKind::Server, format!("WAV_ACK: {text}"));
-        let at = Local::now();
+        let at = (self.wall_clock)();
         let pending = |u: &Upload| matches!(u.state, UploadState::Pending { .. });
         // Match the ack to the upload it names; a gateway whose ack names nothing acks the
         // oldest pending upload, as uploads are answered in order.
@@ -371,7 +374,7 @@ impl App {
             self.log(LogKind::Error, "no audio received yet: nothing to save");
             return vec![];
         }
-        let name = format!("rtp_capture_{}.wav", Local::now().format("%Y%m%d_%H%M%S"));
+        let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
         let bytes = match self.cfg.record_format {
             RecordFormat::Mulaw => self.capture.to_wav(),
             RecordFormat::Pcm16 => crate::wav::pcm16_wav(self.capture.law(), self.capture.bytes()),

@@ -26,7 +26,7 @@ fn conn_line<'a>(app: &'a App, theme: &Theme) -> Line<'a> {
                 Some(t) => format!(", retry in {:.1} s", t.saturating_duration_since(app.now).as_secs_f64()),
                 None => String::new(),
             };
-            ("○", theme.bad(), format!("disconnected: {reason}{next} (r: now)"))
+            ("○", theme.bad(), format!("disconnected{next} (r: now): {reason}"))
         }
     };
     Line::from(vec![

@@ -71,18 +71,32 @@ fn wrap_line<'a>(l: &'a LogLine, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     rows
 }
 
-/// Split text into pieces no wider than `w` terminal columns (wide characters count two).
+/// Split text into pieces no wider than `w` terminal columns (wide characters count two),
+/// breaking after a space where there is one in the piece.
 fn split_width(text: &str, w: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut start, mut cols) = (0, 0);
+    let mut last_space: Option<(usize, usize)> = None; // (byte after the space, cols up to it)
     for (i, c) in text.char_indices() {
         let cw = c.width().unwrap_or(0);
         if cols + cw > w && i > start {
-            out.push(&text[start..i]);
-            start = i;
-            cols = 0;
+            match last_space.take() {
+                Some((cut, used)) if cut > start && cut < i => {
+                    out.push(&text[start..cut]);
+                    start = cut;
+                    cols -= used;
+                }
+                _ => {
+                    out.push(&text[start..i]);
+                    start = i;
+                    cols = 0;
+                }
+            }
         }
         cols += cw;
+        if c == ' ' {
+            last_space = Some((i + 1, cols));
+        }
     }
     out.push(&text[start..]);
     out
@@ -98,5 +112,6 @@ mod tests {
         assert_eq!(split_width("", 4), vec![""]);
         // Each CJK character takes two columns.
         assert_eq!(split_width("收到服務器消息", 4), vec!["收到", "服務", "器消", "息"]);
+        assert_eq!(split_width("call answered by the far end", 10), vec!["call ", "answered ", "by the ", "far end"]);
     }
 }

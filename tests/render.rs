@@ -1,0 +1,153 @@
+//! Render snapshots of the dashboard (ratatui TestBackend + insta). Rendering is a pure
+//! function of the App, so fixed states give fixed screens.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Local, TimeZone};
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use sipdeck::app::{App, AppConfig, CallState, ConnState, LogKind, LogRing, RecordFormat, Upload, UploadState};
+use sipdeck::net::{NetEvent, RtpFrame};
+use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::ui::{self, Theme};
+
+fn app(t0: Instant) -> App {
+    let cfg = AppConfig {
+        url: "ws://127.0.0.1:8080".into(),
+        default_number: "0938220136".parse().unwrap(),
+        record_dir: ".".into(),
+        record_format: RecordFormat::Mulaw,
+    };
+    let mut a = App::new(cfg, t0);
+    a.wall_clock = || at(59);
+    a.log = LogRing::default();
+    a
+}
+
+fn at(sec: u32) -> chrono::DateTime<Local> {
+    Local.with_ymd_and_hms(2026, 11, 24, 10, 0, sec).unwrap()
+}
+
+fn draw(app: &App, w: u16, h: u16) -> TestBackend {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::render(app, &Theme::PLAIN, f)).unwrap();
+    term.backend().clone()
+}
+
+fn in_call(t0: Instant) -> App {
+    let mut a = app(t0);
+    a.conn = ConnState::Connected { since: t0 };
+    a.log.push(at(0), LogKind::Info, "connected to ws://127.0.0.1:8080 with subprotocol sip-audio-protocol");
+    a.log.push(at(1), LogKind::Client, "sent CALL:0938220136");
+    a.log.push(at(1), LogKind::Server, "Calling 0938220136");
+    a.log.push(at(2), LogKind::Server, "Ringing");
+    a.log.push(at(3), LogKind::Server, "Call answered");
+    a.log.push(at(4), LogKind::Warn, "malformed frame: RTP frame is not valid hex (Odd number of digits)");
+    a.log.push(at(5), LogKind::Server, "a status line long enough to wrap around the right edge of the log pane at eighty columns");
+    for i in 0..250u32 {
+        let h = RtpHeader { payload_type: 0, sequence: i as u16, timestamp: i * 160, ssrc: 1, marker: false };
+        let f = RtpFrame::from_bytes(rtp::build(&h, &[0xff; 160]), t0 + Duration::from_millis(i as u64 * 20)).unwrap();
+        a.on_net(NetEvent::Rtp(f), t0 + Duration::from_millis(2000));
+    }
+    a.log = {
+        // on_rtp logged the stream start with the wall clock; keep the fixed lines only.
+        let mut l = LogRing::default();
+        for x in a.log.iter().filter(|l| !l.text.starts_with("RTP stream")) {
+            l.push(x.time, x.kind, &x.text);
+        }
+        l
+    };
+    a.rtp.malformed = 1;
+    a.call = CallState::Active { number: "0938220136".parse().unwrap(), answered: t0 + Duration::from_secs(3) };
+    a.uploads.push(Upload { name: "hello.wav".parse().unwrap(), bytes: 8058, state: UploadState::Acked { text: "hello.wav (8058 bytes)".into(), at: at(6) } });
+    a.uploads.push(Upload { name: "big.wav".parse().unwrap(), bytes: 900_000, state: UploadState::Pending { since: t0 } });
+    a.on_tick(t0 + Duration::from_millis(5010));
+    a
+}
+
+#[test]
+fn idle_connecting() {
+    let t0 = Instant::now();
+    let mut a = app(t0);
+    a.log.push(at(0), LogKind::Info, "sipdeck started, server ws://127.0.0.1:8080");
+    a.log.push(at(0), LogKind::Info, "connecting to ws://127.0.0.1:8080");
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn in_call_with_counters() {
+    let t0 = Instant::now();
+    let a = in_call(t0);
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn dial_dialog_with_error() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_key(KeyEvent::from(KeyCode::Char('2')));
+    for c in "12".chars() {
+        a.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn play_dialog_offers_acknowledged_names() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_key(KeyEvent::from(KeyCode::Char('6')));
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn help_overlay() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_key(KeyEvent::from(KeyCode::Char('?')));
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn disconnected_and_call_ended() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_net(NetEvent::Disconnected { reason: "connection reset by the server".into(), retry_in: Some(Duration::from_secs(2)) }, t0 + Duration::from_millis(5010));
+    a.log = LogRing::default();
+    a.log.push(at(9), LogKind::Error, "disconnected: connection reset by the server; retrying in 2.0 s (r to retry now)");
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn tiny_and_odd_sizes_never_panic() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    for (w, h) in [(0, 0), (1, 1), (10, 3), (39, 9), (40, 10), (80, 24), (200, 60), (300, 12)] {
+        draw(&a, w, h);
+    }
+    a.on_key(KeyEvent::from(KeyCode::Char('?')));
+    for (w, h) in [(40, 10), (45, 12), (20, 40)] {
+        draw(&a, w, h);
+    }
+    insta::assert_snapshot!(draw(&a, 30, 8));
+}
+
+#[test]
+fn log_scrolls_by_lines() {
+    let t0 = Instant::now();
+    let mut a = app(t0);
+    for i in 0..100 {
+        a.log.push(at(i % 60), LogKind::Server, &format!("line {i}"));
+    }
+    a.on_key(KeyEvent::from(KeyCode::PageUp));
+    let screen = draw(&a, 80, 24).to_string();
+    assert!(screen.contains("line 89") && !screen.contains("line 90"), "{screen}");
+    assert!(screen.contains("10 lines up"));
+    a.on_key(KeyEvent::from(KeyCode::Home));
+    let screen = draw(&a, 80, 24).to_string();
+    assert!(screen.contains("line 0 ") || screen.contains("line 0│"), "{screen}");
+    a.on_key(KeyEvent::from(KeyCode::End));
+    assert!(draw(&a, 80, 24).to_string().contains("line 99"));
+}
