@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what sipdeck's tests and tools need on a Debian-like machine, only what is missing:
+# tmux (end-to-end tests), sox (checks saved WAVs), sipp (gateway tests), and the Python
+# websockets package (the reference client). Safe to run again.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+missing=()
+command -v tmux >/dev/null || missing+=(tmux)
+command -v sox >/dev/null || missing+=(sox)
+command -v sipp >/dev/null || missing+=(sip-tester)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! python3 -c 'import websockets' 2>/dev/null; then
+  echo "setup: installing the Python websockets package"
+  python3 -m pip install -q websockets
+fi
+echo "setup: tmux $(tmux -V | cut -d' ' -f2), sox $(sox --version | sed 's/.*v//'), $(sipp -v 2>/dev/null | grep -o 'SIPp v[0-9.]*' | head -1), python websockets $(python3 -c 'import websockets; print(websockets.__version__)')"
