@@ -1,5 +1,6 @@
 //! `sipdeck`: the dashboard (default), `sipdeck gateway`, and `sipdeck demo-server`.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -53,6 +54,10 @@ struct ClientArgs {
     /// Also append every log line to this file.
     #[arg(long)]
     log_file: Option<PathBuf>,
+    /// Line mode: print the log to stdout and read menu commands from stdin (automatic when
+    /// stdout is not a terminal).
+    #[arg(long)]
+    plain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -135,7 +140,19 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
     if demo.is_some() {
         app.log(sipdeck::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
     }
-    sipdeck::tui::run(app, NetConfig::new(url), args.log_file.as_deref()).await
+    let net = NetConfig::new(url);
+    let kept = if args.plain || !std::io::stdout().is_terminal() {
+        sipdeck::line::run(app, net, args.log_file.as_deref()).await?
+    } else {
+        sipdeck::tui::run(app, net, args.log_file.as_deref()).await?
+    };
+    if let Some(spill) = kept {
+        eprintln!(
+            "sipdeck: audio received after the last save is kept in {}; the next start in that folder offers to recover it",
+            spill.display()
+        );
+    }
+    Ok(())
 }
 
 fn bracket_v6(host: &str) -> String {

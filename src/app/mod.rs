@@ -3,6 +3,7 @@
 //! needs IO is returned as an [`Effect`] for the runner to carry out.
 
 pub mod call;
+pub mod command;
 pub mod log;
 
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ pub enum Effect {
     Upload(PathBuf),
     /// Write a recording atomically into `dir`, under `name` or a free variant of it.
     Save { dir: PathBuf, name: String, bytes: Vec<u8>, seconds: f64 },
+    /// Turn an earlier session's spill file into a WAV in `dir`.
+    Recover { spill: PathBuf, dir: PathBuf },
+    /// Delete an earlier session's spill file.
+    Discard(PathBuf),
     Reconnect,
     Quit,
 }
@@ -58,6 +63,8 @@ pub enum IoEvent {
     Saved { path: PathBuf, bytes: usize, seconds: f64 },
     SaveFailed { path: PathBuf, error: String },
     UploadRejected { path: PathBuf, error: String },
+    Recovered { path: PathBuf, seconds: f64 },
+    RecoverFailed { spill: PathBuf, error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +87,8 @@ pub enum Dialog {
     Dial { input: Input, error: Option<String> },
     UploadPath { input: Input, error: Option<String> },
     Play { input: Input, selected: usize, error: Option<String> },
+    /// Spill files of earlier sessions whose audio was never saved.
+    Recover { files: Vec<crate::spill::Leftover> },
 }
 
 /// Malformed frames are logged one by one at first, then summarised once a second.
@@ -99,6 +108,9 @@ pub struct App {
     pub uploads: Vec<Upload>,
     pub dialog: Option<Dialog>,
     pub last_save: Option<PathBuf>,
+    /// Packets received when the newest successful save was asked for.
+    saved_packets: u64,
+    save_requested_at: u64,
     pub quit: bool,
     /// The wall clock for log timestamps; tests pin it.
     pub wall_clock: fn() -> chrono::DateTime<Local>,
@@ -122,6 +134,8 @@ impl App {
             uploads: Vec::new(),
             dialog: None,
             last_save: None,
+            saved_packets: 0,
+            save_requested_at: 0,
             quit: false,
             wall_clock: Local::now,
             last_ssrc: None,
@@ -255,6 +269,13 @@ impl App {
             IoEvent::Saved { path, bytes, seconds } => {
                 self.log(LogKind::Info, format!("saved {} ({bytes} bytes, {seconds:.1} s of audio)", path.display()));
                 self.last_save = Some(path);
+                self.saved_packets = self.saved_packets.max(self.save_requested_at);
+            }
+            IoEvent::Recovered { path, seconds } => {
+                self.log(LogKind::Info, format!("recovered {seconds:.1} s of unsaved audio into {}", path.display()))
+            }
+            IoEvent::RecoverFailed { spill, error } => {
+                self.log(LogKind::Error, format!("could not recover {}: {error}", spill.display()))
             }
             IoEvent::SaveFailed { path, error } => self.log(
                 LogKind::Error,
@@ -310,7 +331,11 @@ impl App {
     }
 
     /// Send now when connected; otherwise say so plainly rather than queue it.
-    fn send(&mut self, msg: ClientMsg) -> Vec<Effect> {
+    pub(crate) fn send(&mut self, msg: ClientMsg) -> Vec<Effect> {
+        if let (ClientMsg::Call(_), Some(n)) = (&msg, self.call.number().filter(|_| self.call.in_progress())) {
+            self.log(LogKind::Error, format!("a call with {n} is in progress: hang up first (3)"));
+            return vec![];
+        }
         if self.connected() {
             vec![Effect::Send(msg)]
         } else {
@@ -380,7 +405,41 @@ impl App {
             RecordFormat::Pcm16 => crate::wav::pcm16_wav(self.capture.law(), self.capture.bytes()),
         };
         self.log(LogKind::Info, format!("saving {:.1} s of audio as {name}", self.capture.seconds()));
+        self.save_requested_at = self.rtp.packets;
         vec![Effect::Save { dir: self.cfg.record_dir.clone(), name, bytes, seconds: self.capture.seconds() }]
+    }
+
+    /// True when audio arrived after the newest save (or there was no save).
+    pub fn unsaved_audio(&self) -> bool {
+        !self.capture.is_empty() && self.rtp.packets > self.saved_packets
+    }
+
+    /// Show the recovery dialog for spill files an earlier session left.
+    pub fn offer_recovery(&mut self, files: Vec<crate::spill::Leftover>) {
+        for f in &files {
+            self.log(LogKind::Warn, format!("unsaved audio from an earlier session: {} ({} bytes)", f.path.display(), f.bytes));
+        }
+        self.dialog = Some(Dialog::Recover { files });
+    }
+
+    fn on_recover_key(&mut self, mut files: Vec<crate::spill::Leftover>, key: KeyEvent) -> Vec<Effect> {
+        let Some(first) = files.first().cloned() else { return vec![] };
+        let effect = match key.code {
+            KeyCode::Enter | KeyCode::Char('y') => Effect::Recover { spill: first.path, dir: self.cfg.record_dir.clone() },
+            KeyCode::Char('d') => {
+                self.log(LogKind::Info, format!("deleted {}", first.path.display()));
+                Effect::Discard(first.path)
+            }
+            _ => {
+                self.dialog = Some(Dialog::Recover { files });
+                return vec![];
+            }
+        };
+        files.remove(0);
+        if !files.is_empty() {
+            self.dialog = Some(Dialog::Recover { files });
+        }
+        vec![effect]
     }
 
     /// Names the server acknowledged this session, newest first.
@@ -399,6 +458,7 @@ impl App {
         }
         match dialog {
             Dialog::Help => vec![],
+            Dialog::Recover { files } => self.on_recover_key(files, key),
             Dialog::Dial { mut input, error } => {
                 if key.code != KeyCode::Enter {
                     input.handle_event(&crossterm::event::Event::Key(key));

@@ -13,6 +13,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.dialog {
         None => {}
         Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
         Some(Dialog::Dial { input, error }) => field(
             frame,
             theme,
@@ -122,6 +123,34 @@ fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::from(Span::styled("Esc closes this help", theme.dim())));
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" Keys ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+fn recover(files: &[crate::spill::Leftover], theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(first) = files.first() else { return };
+    let when = first.modified.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "?".into());
+    // About 174 bytes of spill per 20 ms packet.
+    let secs = first.bytes as f64 / 174.0 * 0.02;
+    let name = first.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut lines = vec![
+        Line::from("An earlier session ended before its audio was saved."),
+        Line::from(vec![Span::styled(name, theme.accent()), Span::raw(format!("  about {secs:.0} s, last written {when}"))]),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("Enter", theme.key()),
+            Span::raw(" recover into a WAV   "),
+            Span::styled("d", theme.key()),
+            Span::raw(" delete   "),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" keep for later"),
+        ]),
+    ];
+    if files.len() > 1 {
+        lines.push(Line::from(Span::styled(format!("({} more after this one)", files.len() - 1), theme.dim())));
+    }
+    let rect = centered(area, 66, lines.len() as u16 + 2);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Unsaved audio ", theme.warn()));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

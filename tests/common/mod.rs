@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sipdeck::app::{App, AppConfig, Effect, IoEvent, RecordFormat};
 use sipdeck::net::{self, NetConfig, NetEvent};
-use sipdeck::tui::Effects;
+use sipdeck::runner::Effects;
 use tokio::sync::mpsc;
 
 pub struct Client {
@@ -31,7 +31,7 @@ impl Client {
         };
         let (cmd, net_rx) = net::spawn(cfg);
         let (io_tx, io_rx) = mpsc::channel(16);
-        Client { app: App::new(app_cfg, Instant::now()), effects: Effects { cmd, io: io_tx }, net_rx, io_rx }
+        Client { app: App::new(app_cfg, Instant::now()), effects: Effects::new(cmd, io_tx), net_rx, io_rx }
     }
 
     /// Fold events until `cond` holds; panics with the log after `timeout`.

@@ -1,0 +1,273 @@
+//! What both runners (full screen and line mode) share: carrying out effects, the log file,
+//! the spill file, and folding events into the app with their side work.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, IoEvent, LogKind};
+use crate::net::{Command, NetEvent};
+use crate::spill::{self, SpillWriter};
+
+/// Carries out the app's [`Effect`]s; shared by the full-screen and the line-mode runners.
+#[derive(Clone)]
+pub struct Effects {
+    pub cmd: mpsc::Sender<Command>,
+    pub io: mpsc::Sender<IoEvent>,
+    /// Uploads, saves and recoveries still under way (quitting waits for them).
+    busy: Arc<AtomicUsize>,
+}
+
+/// Counts a background job from its start to its report.
+struct Busy(Arc<AtomicUsize>);
+
+impl Busy {
+    fn start(counter: &Arc<AtomicUsize>) -> Busy {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Busy(counter.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Effects {
+    pub fn new(cmd: mpsc::Sender<Command>, io: mpsc::Sender<IoEvent>) -> Effects {
+        Effects { cmd, io, busy: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.busy.load(Ordering::SeqCst)
+    }
+
+    pub async fn apply(&self, effect: Effect) {
+        match effect {
+            Effect::Send(msg) => {
+                let _ = self.cmd.send(Command::Send(msg)).await;
+            }
+            Effect::Reconnect => {
+                let _ = self.cmd.send(Command::ReconnectNow).await;
+            }
+            Effect::Quit => {}
+            Effect::Upload(path) => {
+                let (cmd, io) = (self.cmd.clone(), self.io.clone());
+                let busy = Busy::start(&self.busy);
+                tokio::spawn(async move {
+                    let _busy = busy;
+                    let p = path.clone();
+                    match tokio::task::spawn_blocking(move || crate::upload::prepare(&p)).await {
+                        Ok(Ok(msg)) => {
+                            let _ = cmd.send(Command::Send(msg)).await;
+                        }
+                        Ok(Err(e)) => {
+                            let _ = io.send(IoEvent::UploadRejected { path, error: e.to_string() }).await;
+                        }
+                        Err(e) => {
+                            let _ = io.send(IoEvent::UploadRejected { path, error: e.to_string() }).await;
+                        }
+                    }
+                });
+            }
+            Effect::Recover { spill, dir } => {
+                let io = self.io.clone();
+                let busy = Busy::start(&self.busy);
+                tokio::spawn(async move {
+                    let _busy = busy;
+                    let sp = spill.clone();
+                    let ev = match tokio::task::spawn_blocking(move || spill::recover(&sp, &dir)).await {
+                        Ok(Ok((path, seconds))) => IoEvent::Recovered { path, seconds },
+                        Ok(Err(e)) => IoEvent::RecoverFailed { spill, error: e.to_string() },
+                        Err(e) => IoEvent::RecoverFailed { spill, error: e.to_string() },
+                    };
+                    let _ = io.send(ev).await;
+                });
+            }
+            Effect::Discard(spill) => {
+                let _ = std::fs::remove_file(spill);
+            }
+            Effect::Save { dir, name, bytes, seconds } => {
+                let io = self.io.clone();
+                let busy = Busy::start(&self.busy);
+                tokio::spawn(async move {
+                    let _busy = busy;
+                    let ev = tokio::task::spawn_blocking(move || save(&dir, &name, &bytes, seconds))
+                        .await
+                        .unwrap_or_else(|e| IoEvent::SaveFailed { path: PathBuf::from("?"), error: e.to_string() });
+                    let _ = io.send(ev).await;
+                });
+            }
+        }
+    }
+}
+
+/// Write a recording under `name`, or `name` with a counter when that file exists already.
+fn save(dir: &Path, name: &str, bytes: &[u8], seconds: f64) -> IoEvent {
+    let path = free_path(dir, name);
+    match crate::wav::save_atomic(&path, bytes) {
+        Ok(()) => IoEvent::Saved { path, bytes: bytes.len(), seconds },
+        Err(e) => IoEvent::SaveFailed { path, error: e.to_string() },
+    }
+}
+
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let stem = name.trim_end_matches(".wav");
+    (2..)
+        .map(|i| dir.join(format!("{stem}_{i}.wav")))
+        .find(|p| !p.exists())
+        .expect("an unbounded range always has a free name")
+}
+
+/// Appends every log line to `--log-file` from a thread of its own, so a slow disk never
+/// stalls the UI.
+pub struct LogFile {
+    tx: Option<std::sync::mpsc::Sender<String>>,
+    written: u64,
+    failed: bool,
+}
+
+impl LogFile {
+    pub fn open(path: Option<&Path>) -> anyhow::Result<LogFile> {
+        let Some(path) = path else {
+            return Ok(LogFile { tx: None, written: 0, failed: false });
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening log file {}", path.display()))?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            let mut w = std::io::BufWriter::new(file);
+            while let Ok(line) = rx.recv() {
+                let mut ok = writeln!(w, "{line}").is_ok();
+                while let Ok(more) = rx.try_recv() {
+                    ok &= writeln!(w, "{more}").is_ok();
+                }
+                if !ok || w.flush().is_err() {
+                    return; // dropping rx tells the UI
+                }
+            }
+        });
+        Ok(LogFile { tx: Some(tx), written: 0, failed: false })
+    }
+
+    /// Hand new log lines to the writer thread.
+    pub fn follow(&mut self, app: &mut App) {
+        let Some(tx) = &self.tx else { return };
+        let mut lost = false;
+        for line in app.log.since(self.written) {
+            if tx.send(line.plain()).is_err() {
+                lost = true;
+                break;
+            }
+        }
+        self.written = app.log.total();
+        if lost && !self.failed {
+            self.failed = true;
+            self.tx = None;
+            app.log(LogKind::Error, "writing the log file failed (disk full?); the on-screen log goes on");
+        }
+    }
+}
+
+/// The app plus the files that follow it: the log file and the spill file.
+pub struct Session {
+    pub app: App,
+    pub effects: Effects,
+    log_file: LogFile,
+    spill: Option<SpillWriter>,
+}
+
+impl Session {
+    /// Open the log file, start the spill file in the record folder, and offer to recover
+    /// audio that an earlier session left unsaved.
+    pub fn new(mut app: App, effects: Effects, log_path: Option<&Path>) -> anyhow::Result<Session> {
+        let log_file = LogFile::open(log_path)?;
+        let dir = app.cfg.record_dir.clone();
+        let left = spill::leftovers(&dir);
+        if !left.is_empty() {
+            app.offer_recovery(left);
+        }
+        let spill = match SpillWriter::create(&dir) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                app.log(LogKind::Warn, format!("no spill file in {} ({e}): received audio is kept in memory only", dir.display()));
+                None
+            }
+        };
+        Ok(Session { app, effects, log_file, spill })
+    }
+
+    pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
+        if let (NetEvent::Rtp(f), Some(s)) = (&ev, self.spill.as_mut()) {
+            s.push(&f.bytes);
+        }
+        self.app.on_net(ev, now);
+    }
+
+    /// The clock: app timers, and handing queued lines and packets to their writers.
+    pub fn on_tick(&mut self, now: Instant) {
+        self.app.on_tick(now);
+        if let Some(err) = self.spill.as_mut().and_then(|s| s.flush()) {
+            self.app.log(LogKind::Error, format!("spill file write failed ({err}); capture continues in memory"));
+        }
+        self.log_file.follow(&mut self.app);
+    }
+
+    pub async fn apply_all(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            self.effects.apply(e).await;
+        }
+    }
+
+    /// Let uploads, saves and recoveries under way finish and report (at most a few seconds).
+    pub async fn drain(&mut self, io_rx: &mut mpsc::Receiver<IoEvent>) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.effects.in_flight() > 0 {
+            tokio::select! {
+                Some(io) = io_rx.recv() => self.app.on_io(io),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        while let Ok(io) = io_rx.try_recv() {
+            self.app.on_io(io);
+        }
+        self.on_tick(Instant::now());
+    }
+
+    /// Close the files; returns the spill file when it keeps audio that was never saved.
+    pub fn finish(mut self) -> Option<PathBuf> {
+        let keep = self.app.unsaved_audio();
+        self.log_file.follow(&mut self.app);
+        self.spill.take().and_then(|s| s.close(keep))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let IoEvent::Saved { path: a, .. } = save(dir.path(), "rtp_capture_x.wav", b"1", 0.0) else { panic!() };
+        let IoEvent::Saved { path: b, .. } = save(dir.path(), "rtp_capture_x.wav", b"2", 0.0) else { panic!() };
+        assert_eq!(a.file_name().unwrap(), "rtp_capture_x.wav");
+        assert_eq!(b.file_name().unwrap(), "rtp_capture_x_2.wav");
+        let IoEvent::SaveFailed { error, .. } = save(&dir.path().join("nope"), "a.wav", b"1", 0.0) else { panic!() };
+        assert!(error.contains("No such file"), "{error}");
+    }
+}
