@@ -1,0 +1,182 @@
+//! End to end without a terminal: line mode driven on stdin like the reference client, and
+//! audio recovery after `kill -9`.
+
+mod tmux;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tmux::{number_after, sipdeck, Tmux};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The binary with piped stdin/stdout, and its output lines on a channel.
+struct Plain {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Plain {
+    fn start(args: &[&str], cwd: &std::path::Path) -> Plain {
+        let mut child = Command::new(sipdeck())
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Plain { child, stdin, lines, seen: Vec::new() }
+    }
+
+    fn send(&mut self, line: &str) {
+        let s = self.stdin.as_mut().unwrap();
+        writeln!(s, "{line}").unwrap();
+        s.flush().unwrap();
+    }
+
+    /// Wait for an output line containing `needle`; returns it.
+    fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?}; output so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    fn wait_exit(&mut self) -> i32 {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "sipdeck did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Plain {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn line_mode_speaks_the_reference_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("tone.wav");
+    std::fs::write(&wav, sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &[0x80; 3200])).unwrap();
+    // stdout is a pipe, so line mode starts without --plain.
+    let mut p = Plain::start(&["--demo"], dir.path());
+    p.expect("connected to ws://");
+    p.send("1");
+    p.expect("srv Call answered");
+    p.expect("RTP stream SSRC");
+    p.send("4");
+    let stats = p.expect("statistics:");
+    assert!(stats.contains("RTP packets received"), "{stats}");
+    // The reference's way: the menu number, then the argument on the next line.
+    p.send("5");
+    p.expect("enter the path of the WAV file to upload:");
+    p.send(wav.to_str().unwrap());
+    p.expect("srv WAV_ACK: tone.wav (3258 bytes)");
+    p.send("6 tone.wav");
+    p.expect("srv Playing tone.wav");
+    p.expect("srv Finished playing tone.wav");
+    p.send("3");
+    p.expect("srv Call ended");
+    p.send("2");
+    p.send("12");
+    p.expect("invalid number: a number needs at least 3 digits");
+    p.send("7");
+    let saved = p.expect("--- saved ");
+    assert!(saved.contains("rtp_capture_"), "{saved}");
+    p.send("8");
+    assert_eq!(p.wait_exit(), 0);
+    let wavs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| {
+        let n = e.unwrap().file_name().to_string_lossy().into_owned();
+        n.starts_with("rtp_capture_").then_some(n)
+    }).collect();
+    assert_eq!(wavs.len(), 1);
+    // Everything was saved: no spill file is left behind.
+    assert!(sipdeck::spill::leftovers(dir.path()).is_empty());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "only tone.wav and the capture remain");
+}
+
+#[test]
+fn end_of_input_quits_and_keeps_unsaved_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Plain::start(&["--demo", "--plain"], dir.path());
+    p.expect("connected to ws://");
+    p.send("1");
+    p.expect("RTP stream SSRC");
+    p.send("wait 0.5");
+    drop(p.stdin.take());
+    p.expect("end of input: quitting");
+    assert_eq!(p.wait_exit(), 0);
+    let mut err = String::new();
+    std::io::Read::read_to_string(p.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(err.contains("is kept in"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".sipdeck-spill-")).count(), 1);
+}
+
+#[test]
+fn audio_survives_kill_9_and_is_recovered_on_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[]);
+    t.wait_for("connection", WAIT, |s| s.contains("● connected"));
+    t.keys(&["1"]);
+    let s = t.wait_for("two seconds of audio", WAIT, |s| number_after(s, "Packets").is_some_and(|n| n >= 100));
+    let before = number_after(&s, "Packets").unwrap();
+    let pid = t.display("#{pane_pid}");
+    // The pane runs `sh -c "sipdeck ...; echo ..."`: kill sipdeck, the shell's child.
+    let out = Command::new("pkill").args(["-9", "-P", &pid, "-f", "sipdeck"]).output().unwrap();
+    assert!(out.status.success(), "pkill failed");
+    t.wait_for("the kill", WAIT, |s| s.contains("sipdeck exited with 137"));
+    drop(t);
+    let left = sipdeck::spill::leftovers(dir.path());
+    assert_eq!(left.len(), 1, "the spill file survives the crash");
+    // Start again in the same folder: it offers recovery.
+    let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[]);
+    t.wait_for("the offer", WAIT, |s| s.contains("Unsaved audio") && s.contains("Enter recover"));
+    t.keys(&["Enter"]);
+    t.wait_for("the recovery", WAIT, |s| s.contains("recovered"));
+    let rec: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| {
+        let p = e.unwrap().path();
+        p.file_name().unwrap().to_string_lossy().starts_with("rtp_capture_recovered_").then_some(p)
+    }).collect();
+    assert_eq!(rec.len(), 1);
+    let bytes = std::fs::read(&rec[0]).unwrap();
+    let info = sipdeck::wav::parse_header(&bytes).unwrap();
+    // At most a second of audio may be lost (the spill is handed over every frame).
+    let packets = info.data_len as u64 / 160;
+    assert!(packets + 50 >= before, "recovered {packets} packets of {before}");
+    t.keys(&["8"]);
+    t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with 0"));
+}
