@@ -170,3 +170,22 @@ async fn keepalive_failure_is_detected() {
     let mut c = Client::connect_with(cfg, dir.path());
     c.until("keep-alive failure", WAIT, |a| matches!(&a.conn, ConnState::Disconnected { reason, .. } if reason.starts_with("keep-alive failed"))).await;
 }
+
+#[tokio::test]
+async fn tls_to_a_plain_server_fails_with_a_tls_message() {
+    let demo = sipdeck::demo::start(Default::default()).await.unwrap();
+    let mut cfg = NetConfig::new(format!("wss://{}", demo.addr));
+    cfg.backoff = None;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::connect_with(cfg, dir.path());
+    c.until("tls failure", WAIT, |a| matches!(&a.conn, ConnState::Disconnected { reason, .. } if reason.starts_with("TLS"))).await;
+}
+
+#[tokio::test]
+async fn dns_failure_has_its_own_message() {
+    let mut cfg = NetConfig::new("ws://no-such-host.invalid:8080");
+    cfg.backoff = None;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::connect_with(cfg, dir.path());
+    c.until("dns failure", std::time::Duration::from_secs(30), |a| matches!(&a.conn, ConnState::Disconnected { reason, .. } if reason.starts_with("DNS lookup failed"))).await;
+}

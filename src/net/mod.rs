@@ -105,10 +105,29 @@ pub enum NetEvent {
 
 /// Start the actor on the current tokio runtime.
 pub fn spawn(cfg: NetConfig) -> (mpsc::Sender<Command>, mpsc::Receiver<NetEvent>) {
+    install_crypto();
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let (ev_tx, ev_rx) = mpsc::channel(4096);
-    tokio::spawn(run(cfg, cmd_rx, ev_tx));
+    // A bug in the actor must not pass silently: the UI hears of it as a disconnect.
+    let actor = tokio::spawn(run(cfg, cmd_rx, ev_tx.clone()));
+    tokio::spawn(async move {
+        if let Err(e) = actor.await {
+            if e.is_panic() {
+                let reason = match e.into_panic().downcast::<String>() {
+                    Ok(s) => format!("the network task failed: {s}"),
+                    Err(p) => format!("the network task failed: {}", p.downcast::<&str>().map(|s| *s).unwrap_or("panic")),
+                };
+                let _ = ev_tx.send(NetEvent::Disconnected { reason, retry_in: None }).await;
+            }
+        }
+    });
     (cmd_tx, ev_rx)
+}
+
+/// wss:// needs a process-wide rustls crypto provider; ring is the one compiled in.
+fn install_crypto() {
+    // Err means one is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 enum SessionEnd {
@@ -194,12 +213,27 @@ async fn connect(cfg: &NetConfig, events: &mpsc::Sender<NetEvent>) -> Result<Ws,
         ))) => {
             let warn = format!("server did not confirm subprotocol '{SUBPROTOCOL}'; continuing without it");
             let _ = events.send(NetEvent::Warning(warn)).await;
-            (try_connect(cfg, false).await.map_err(|e| describe_ws_error(&e))?, false)
+            (try_connect(cfg, false).await.map_err(|e| describe_connect_error(&cfg.url, &e))?, false)
         }
-        Err(e) => return Err(describe_ws_error(&e)),
+        Err(e) => return Err(describe_connect_error(&cfg.url, &e)),
     };
     let _ = events.send(NetEvent::Connected { subprotocol: negotiated }).await;
     Ok(ws)
+}
+
+/// Over wss://, an IO failure after the TCP connect is the TLS handshake failing (the peer
+/// speaks plain HTTP, or hangs up on our hello): say so rather than "connection lost".
+fn describe_connect_error(url: &str, e: &tungstenite::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e {
+        tungstenite::Error::Io(io)
+            if url.starts_with("wss://")
+                && matches!(io.kind(), K::InvalidData | K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) =>
+        {
+            format!("TLS handshake failed: {io}")
+        }
+        other => describe_ws_error(other),
+    }
 }
 
 async fn try_connect(cfg: &NetConfig, with_subprotocol: bool) -> Result<Ws, tungstenite::Error> {
