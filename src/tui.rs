@@ -55,6 +55,10 @@ async fn event_loop(
             biased;
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(key))) => {
+                    // A seam for the end-to-end test that proves a panic restores the terminal.
+                    if key.code == crossterm::event::KeyCode::F(12) && std::env::var_os("SIPDECK_TEST_PANIC").is_some() {
+                        panic!("test panic requested with F12");
+                    }
                     let effects = s.app.on_key(key);
                     s.apply_all(effects).await;
                 }

@@ -120,3 +120,17 @@ fn bad_flags_and_unreachable_servers_are_explained() {
     t.keys(&["8"]);
     t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with 0"));
 }
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[("SIPDECK_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")]);
+    t.wait_for("connection", WAIT, connected);
+    assert_eq!(t.display("#{alternate_on}"), "1");
+    t.keys(&["F12"]);
+    let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
+    assert!(s.contains("sipdeck exited with 101"), "{s}");
+    assert!(s.contains("test panic requested with F12"), "the panic message is readable:\n{s}");
+    assert_eq!(t.display("#{alternate_on}"), "0", "left in the alternate screen");
+    assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
+}
