@@ -7,6 +7,7 @@
 pub mod app;
 pub mod audio;
 pub mod capture;
+pub mod convert;
 pub mod demo;
 pub mod gateway;
 pub mod line;
