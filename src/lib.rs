@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod browser;
 pub mod capture;
 pub mod convert;
 pub mod demo;

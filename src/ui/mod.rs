@@ -1,5 +1,6 @@
 //! Rendering: pure functions of [`crate::app::App`]; nothing here changes state.
 
+pub mod browser;
 mod dialog;
 mod header;
 mod log;
