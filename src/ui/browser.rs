@@ -5,7 +5,7 @@ use chrono::{DateTime, Local};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, HighlightSpacing, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr as _;
 
@@ -14,6 +14,9 @@ use crate::browser::{Browser, Entry, EntryKind, FileInfo, Filter, Focus, Show};
 use crate::convert;
 use crate::protocol::WavName;
 use crate::wav::Verdict;
+
+/// Marks the highlighted row in text too, for terminals without reverse video and for snapshots.
+const MARK: &str = "> ";
 
 const HINTS: &[(&str, &str)] = &[
     ("Enter", "open/pick"),
@@ -42,7 +45,9 @@ pub fn render_browser(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavNa
     let [body, status, hints] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let [list, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-    let [info, acked_area] = Layout::vertical([Constraint::Length(10), Constraint::Min(3)]).areas(right);
+    // The acknowledged list takes the rows it needs (up to 8), the info box the rest.
+    let acked_rows = (acked.len() as u16).clamp(1, 6) + 2;
+    let [info, acked_area] = Layout::vertical([Constraint::Min(8), Constraint::Length(acked_rows)]).areas(right);
     file_list(f, list, pane, theme);
     info_box(f, info, pane, theme);
     acked_list(f, acked_area, pane, acked, theme);
@@ -61,7 +66,7 @@ fn file_list(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(if focused { theme.accent() } else { Style::new() })
         .title(Span::styled(format!(" Files ({}) ", pane.visible_len()), theme.title()));
-    let width = block.inner(area).width as usize;
+    let width = (block.inner(area).width as usize).saturating_sub(MARK.len());
     let items: Vec<ListItem> = pane.visible().map(|e| ListItem::new(row(e, width, theme))).collect();
     if items.is_empty() {
         let why = match (pane.filter(), pane.show()) {
@@ -74,7 +79,7 @@ fn file_list(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
         return;
     }
     let highlight = if focused { theme.selected() } else { theme.title() };
-    let list = List::new(items).block(block).highlight_style(highlight);
+    let list = List::new(items).block(block).highlight_style(highlight).highlight_symbol(MARK).highlight_spacing(HighlightSpacing::Always);
     let mut state = ListState::default().with_selected(Some(pane.selected()));
     f.render_stateful_widget(list, area, &mut state);
 }
@@ -191,7 +196,7 @@ fn acked_list(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavName, Date
         })
         .collect();
     let highlight = if focused { theme.selected() } else { theme.title() };
-    let list = List::new(items).block(block).highlight_style(highlight);
+    let list = List::new(items).block(block).highlight_style(highlight).highlight_symbol(MARK).highlight_spacing(HighlightSpacing::Always);
     let mut state = ListState::default().with_selected(Some(pane.acked_selected().min(acked.len() - 1)));
     f.render_stateful_widget(list, area, &mut state);
 }

@@ -1,0 +1,320 @@
+//! The file-browser pane on a fixture tree: navigation, filtering, picking, the
+//! acknowledged list, and snapshots of how it draws.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Local, TimeZone as _};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use sipdeck::browser::{Browser, BrowserAction, Filter, Focus, Show};
+use sipdeck::protocol::WavName;
+use sipdeck::ui::browser::render_browser;
+use sipdeck::ui::Theme;
+use sipdeck::wav::{g711_wav, Law, Verdict};
+
+/// A home folder with a `music` folder of every kind of file the pane has to tell apart.
+/// Contents are fixed, so sizes in snapshots are too.
+struct Tree {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+}
+
+impl Tree {
+    fn music(&self) -> PathBuf {
+        self.home.join("music")
+    }
+}
+
+fn stereo_44k(frames: usize) -> Vec<u8> {
+    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut c = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut c, spec).unwrap();
+    for i in 0..frames * 2 {
+        w.write_sample((i % 200) as i16 * 50).unwrap();
+    }
+    w.finalize().unwrap();
+    c.into_inner()
+}
+
+fn tree() -> Tree {
+    let dir = tempfile::tempdir().unwrap();
+    let home = std::fs::canonicalize(dir.path()).unwrap();
+    let music = home.join("music");
+    for d in ["music/assets", "music/Empty", "other"] {
+        std::fs::create_dir_all(home.join(d)).unwrap();
+    }
+    let write = |p: &str, b: &[u8]| std::fs::write(music.join(p), b).unwrap();
+    write("a-ready.wav", &g711_wav(Law::MuLaw, &[0xff; 8000]));
+    write("B-stereo.WAV", &stereo_44k(4410));
+    write("broken.wav", &g711_wav(Law::MuLaw, &[0xff; 4000])[..1058]);
+    write("alaw.wav", &g711_wav(Law::ALaw, &[0xd5; 16000]));
+    write(".hidden.wav", &g711_wav(Law::MuLaw, &[0xff; 10]));
+    write("notes.txt", b"not audio\n");
+    write("assets/tone.wav", &g711_wav(Law::MuLaw, &[0xff; 800]));
+    Tree { _dir: dir, home }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(b: &mut Browser, keys: &str) -> BrowserAction {
+    let mut last = BrowserAction::None;
+    for c in keys.chars() {
+        last = b.on_key(key(KeyCode::Char(c)), &[]);
+    }
+    last
+}
+
+fn names(b: &Browser) -> Vec<String> {
+    b.visible().map(|e| e.name.clone()).collect()
+}
+
+fn highlighted(b: &Browser) -> String {
+    b.highlighted().map(|e| e.name.clone()).unwrap_or_default()
+}
+
+#[test]
+fn lists_folders_first_then_wavs_and_toggles_all_files() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    assert_eq!(b.cwd_label(), "~/music");
+    assert_eq!(names(&b), ["assets", "Empty", "a-ready.wav", "alaw.wav", "B-stereo.WAV", "broken.wav"]);
+    assert_eq!(b.show(), Show::Wavs);
+    press(&mut b, "a");
+    assert_eq!(b.show(), Show::All);
+    assert_eq!(
+        names(&b),
+        ["assets", "Empty", ".hidden.wav", "a-ready.wav", "alaw.wav", "B-stereo.WAV", "broken.wav", "notes.txt"]
+    );
+    // The highlight stays on the same entry across the toggle.
+    press(&mut b, "jjj");
+    assert_eq!(highlighted(&b), "a-ready.wav");
+    press(&mut b, "a");
+    assert_eq!(highlighted(&b), "a-ready.wav");
+}
+
+#[test]
+fn walks_down_up_and_home() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    assert_eq!(highlighted(&b), "assets");
+    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+    assert_eq!(names(&b), ["tone.wav"]);
+    // Backspace goes to the parent with the folder we came from highlighted.
+    b.on_key(key(KeyCode::Backspace), &[]);
+    assert_eq!(b.cwd(), t.music());
+    assert_eq!(highlighted(&b), "assets");
+    press(&mut b, "j");
+    b.on_key(key(KeyCode::Right), &[]);
+    assert_eq!(b.cwd_label(), "~/music/Empty");
+    assert!(names(&b).is_empty());
+    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+    b.on_key(key(KeyCode::Left), &[]);
+    b.on_key(key(KeyCode::Left), &[]);
+    assert_eq!(b.cwd_label(), "~");
+    assert_eq!(highlighted(&b), "music");
+    press(&mut b, "jjjj");
+    assert_eq!(highlighted(&b), "other", "moving stops at the last row");
+    press(&mut b, "kkkkk");
+    assert_eq!(highlighted(&b), "music");
+    b.on_key(key(KeyCode::End), &[]);
+    assert_eq!(highlighted(&b), "other");
+    b.on_key(key(KeyCode::Enter), &[]);
+    press(&mut b, "~");
+    assert_eq!(b.cwd(), t.home);
+    // Right on a file does not pick it; only Enter does.
+    b.change_dir(t.music()).unwrap();
+    press(&mut b, "jj");
+    assert_eq!(b.on_key(key(KeyCode::Right), &[]), BrowserAction::None);
+}
+
+#[test]
+fn a_folder_that_vanished_leaves_the_pane_where_it_was() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    std::fs::remove_dir(t.music().join("Empty")).unwrap();
+    press(&mut b, "j");
+    assert_eq!(highlighted(&b), "Empty");
+    b.on_key(key(KeyCode::Enter), &[]);
+    assert_eq!(b.cwd(), t.music());
+    assert!(b.notice().unwrap().starts_with("cannot open"), "{:?}", b.notice());
+    // The next folder that opens clears the notice.
+    press(&mut b, "k");
+    b.on_key(key(KeyCode::Enter), &[]);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+    assert_eq!(b.notice(), None);
+    let mut b = Browser::new(Path::new("/definitely/not/here"), None);
+    assert!(b.notice().unwrap().contains("cannot open"));
+    assert_eq!(b.visible_len(), 0);
+    press(&mut b, "~");
+    assert!(b.notice().unwrap().contains("HOME"));
+}
+
+#[test]
+fn filters_by_name_as_you_type() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    press(&mut b, "/");
+    assert_eq!(b.filter(), &Filter::Typing(String::new()));
+    // Letters that are keys elsewhere (a, j, k, ~, 6) are text while typing.
+    press(&mut b, "a");
+    assert_eq!(names(&b), ["assets", "a-ready.wav", "alaw.wav", "B-stereo.WAV", "broken.wav"]);
+    press(&mut b, "L");
+    assert_eq!(names(&b), ["alaw.wav"], "the filter ignores case");
+    b.on_key(key(KeyCode::Backspace), &[]);
+    press(&mut b, "-");
+    assert_eq!(names(&b), ["a-ready.wav"]);
+    // Enter ends typing and picks the one match.
+    let BrowserAction::Pick { path, inspection } = b.on_key(key(KeyCode::Enter), &[]) else { panic!("no pick") };
+    assert_eq!(path, t.music().join("a-ready.wav"));
+    assert_eq!(inspection.verdict, Verdict::Ready);
+    assert_eq!(b.filter(), &Filter::Applied("a-".into()));
+    // Keys navigate again; Esc clears the filter before it closes the pane.
+    press(&mut b, "j");
+    assert_eq!(b.on_key(key(KeyCode::Esc), &[]), BrowserAction::None);
+    assert_eq!(b.filter(), &Filter::Off);
+    assert_eq!(highlighted(&b), "a-ready.wav");
+    assert_eq!(b.on_key(key(KeyCode::Esc), &[]), BrowserAction::Close);
+    // Nothing matches: Enter only applies the filter.
+    press(&mut b, "/zzz");
+    assert_eq!(b.visible_len(), 0);
+    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+    // Backspace past the start of an empty filter leaves typing.
+    press(&mut b, "/");
+    for _ in 0..4 {
+        b.on_key(key(KeyCode::Backspace), &[]);
+    }
+    assert_eq!(b.filter(), &Filter::Off);
+    assert_eq!(b.visible_len(), 6);
+    // Entering a folder drops the filter.
+    press(&mut b, "/ass");
+    b.on_key(key(KeyCode::Enter), &[]);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+    assert_eq!(b.filter(), &Filter::Off);
+}
+
+#[test]
+fn picks_carry_the_verdict() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut verdicts = Vec::new();
+    press(&mut b, "a");
+    let files: Vec<String> = b.visible().filter(|e| !e.is_dir()).map(|e| e.name.clone()).collect();
+    for name in files {
+        b.select_name(&name);
+        let BrowserAction::Pick { inspection, .. } = b.on_key(key(KeyCode::Enter), &[]) else { panic!("{name}") };
+        let info = b.info().unwrap();
+        assert_eq!(info.inspection.as_ref().unwrap(), &inspection, "the info box shows what was picked");
+        verdicts.push((name, inspection.verdict));
+    }
+    let short: Vec<(String, &str)> = verdicts
+        .iter()
+        .map(|(n, v)| {
+            let kind = match v {
+                Verdict::Ready => "ready",
+                Verdict::Convert(_) => "convert",
+                Verdict::Unsupported(_) => "unsupported",
+                Verdict::Broken(_) => "broken",
+            };
+            (n.clone(), kind)
+        })
+        .collect();
+    let want = [
+        (".hidden.wav", "ready"),
+        ("a-ready.wav", "ready"),
+        ("alaw.wav", "convert"),
+        ("B-stereo.WAV", "convert"),
+        ("broken.wav", "broken"),
+        ("notes.txt", "broken"),
+    ];
+    let want: Vec<(String, &str)> = want.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+    assert_eq!(short, want);
+}
+
+#[test]
+fn plays_from_the_acknowledged_list() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let acked: Vec<WavName> = ["new.wav", "old.wav"].iter().map(|n| n.parse().unwrap()).collect();
+    // 6 plays the highlighted acknowledged file from either list.
+    assert_eq!(b.on_key(key(KeyCode::Char('6')), &acked), BrowserAction::Play(acked[0].clone()));
+    b.on_key(key(KeyCode::Tab), &acked);
+    assert_eq!(b.focus(), Focus::Acked);
+    b.on_key(key(KeyCode::Char('j')), &acked);
+    b.on_key(key(KeyCode::Char('j')), &acked);
+    assert_eq!(b.acked_selected(), 1);
+    assert_eq!(b.on_key(key(KeyCode::Enter), &acked), BrowserAction::Play(acked[1].clone()));
+    // j/k move in the focused list only.
+    assert_eq!(highlighted(&b), "assets");
+    b.on_key(key(KeyCode::Tab), &acked);
+    assert_eq!(b.on_key(key(KeyCode::Enter), &acked), BrowserAction::None);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+    // The list shrank (a new session): the selection follows; nothing to play says so.
+    assert_eq!(b.on_key(key(KeyCode::Char('6')), &acked[..1]), BrowserAction::Play(acked[0].clone()));
+    assert_eq!(b.on_key(key(KeyCode::Char('6')), &[]), BrowserAction::None);
+    assert!(b.notice().unwrap().contains("nothing was acknowledged"));
+}
+
+// ---- snapshots ------------------------------------------------------------------------------
+
+fn at(h: u32, m: u32, s: u32) -> DateTime<Local> {
+    Local.with_ymd_and_hms(2026, 3, 14, h, m, s).single().expect("an unambiguous local time")
+}
+
+fn draw(b: &Browser, acked: &[(WavName, DateTime<Local>)], w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| render_browser(f, f.area(), b, acked, &Theme::PLAIN)).unwrap();
+    term
+}
+
+fn acked_two() -> Vec<(WavName, DateTime<Local>)> {
+    vec![("tone-8k-mulaw.wav".parse().unwrap(), at(9, 41, 7)), ("a-ready.wav".parse().unwrap(), at(9, 40, 0))]
+}
+
+#[test]
+fn snapshot_ready_file() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    press(&mut b, "jj");
+    insta::assert_snapshot!("ready_file", draw(&b, &acked_two(), 100, 22).backend());
+}
+
+#[test]
+fn snapshot_file_to_convert_while_filtering() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    press(&mut b, "/ste");
+    insta::assert_snapshot!("convert_filtering", draw(&b, &[], 100, 22).backend());
+}
+
+#[test]
+fn snapshot_broken_file_all_files_acked_focus() {
+    let t = tree();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    press(&mut b, "a");
+    b.select_name("broken.wav");
+    b.on_key(key(KeyCode::Tab), &[]);
+    insta::assert_snapshot!("broken_all_files", draw(&b, &acked_two(), 100, 22).backend());
+}
+
+#[test]
+fn snapshot_empty_folder_narrow() {
+    let t = tree();
+    let mut b = Browser::new(&t.music().join("Empty"), Some(t.home.clone()));
+    b.set_notice("nothing to upload here");
+    insta::assert_snapshot!("empty_narrow", draw(&b, &[], 60, 16).backend());
+}
+
+#[test]
+fn snapshot_too_long_to_convert_whole() {
+    let t = tree();
+    // 140 s of 8 kHz A-law (1.1 MB): converting gives more than fits in one upload.
+    std::fs::write(t.music().join("long.wav"), g711_wav(Law::ALaw, &vec![0xd5; 8000 * 140])).unwrap();
+    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    b.select_name("long.wav");
+    insta::assert_snapshot!("too_long", draw(&b, &[], 100, 22).backend());
+}
