@@ -48,6 +48,9 @@ struct ClientArgs {
     /// Folder where key 7 saves recordings.
     #[arg(long, default_value = ".")]
     record_dir: PathBuf,
+    /// Folder the file browser (key 5) opens in.
+    #[arg(long, default_value = ".")]
+    wav_dir: PathBuf,
     /// Encoding of saved recordings.
     #[arg(long, value_enum, default_value_t = RecordFormat::Mulaw)]
     record_format: RecordFormat,
@@ -130,11 +133,15 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
     if !args.record_dir.is_dir() {
         anyhow::bail!("--record-dir {} is not a folder", args.record_dir.display());
     }
+    if !args.wav_dir.is_dir() {
+        anyhow::bail!("--wav-dir {} is not a folder", args.wav_dir.display());
+    }
     let cfg = AppConfig {
         url: url.clone(),
         default_number: args.number,
         record_dir: args.record_dir,
         record_format: args.record_format,
+        wav_dir: args.wav_dir,
     };
     let mut app = App::new(cfg, std::time::Instant::now());
     if demo.is_some() {

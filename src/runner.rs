@@ -76,6 +76,30 @@ impl Effects {
                     }
                 });
             }
+            Effect::UploadConverted { path, length } => {
+                let (cmd, io) = (self.cmd.clone(), self.io.clone());
+                let busy = Busy::start(&self.busy);
+                tokio::spawn(async move {
+                    let _busy = busy;
+                    let p = path.clone();
+                    // Decoding and resampling take CPU: off the async threads.
+                    match tokio::task::spawn_blocking(move || crate::upload::prepare_converted(&p, length)).await {
+                        Ok(Ok((name, conv))) => {
+                            let bytes = conv.wav.len();
+                            let done = IoEvent::Converted { path, seconds: conv.seconds, bytes, cut_from: conv.cut_from };
+                            let _ = io.send(done).await;
+                            let msg = crate::protocol::ClientMsg::WavUpload { name, data: conv.wav };
+                            let _ = cmd.send(Command::Send(msg)).await;
+                        }
+                        Ok(Err(e)) => {
+                            let _ = io.send(IoEvent::UploadRejected { path, error: e.to_string() }).await;
+                        }
+                        Err(e) => {
+                            let _ = io.send(IoEvent::UploadRejected { path, error: e.to_string() }).await;
+                        }
+                    }
+                });
+            }
             Effect::Recover { spill, dir } => {
                 let io = self.io.clone();
                 let busy = Busy::start(&self.busy);

@@ -5,7 +5,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::protocol::{ClientMsg, ProtocolError, WavName, MAX_WAV_BYTES};
-use crate::wav;
+use crate::{convert, wav};
 
 #[derive(Debug, Error)]
 pub enum UploadError {
@@ -21,6 +21,8 @@ pub enum UploadError {
     Truncated { declared: u64, present: usize },
     #[error("{0}")]
     Name(#[from] ProtocolError),
+    #[error("{0}")]
+    Convert(#[from] crate::convert::ConvertError),
 }
 
 /// Check a file and build its `WAV_UPLOAD` message: a regular file of at most 1 MiB that
@@ -45,6 +47,12 @@ pub fn prepare(path: &Path) -> Result<ClientMsg, UploadError> {
         return Err(UploadError::Truncated { declared: info.data_declared, present: info.data_len });
     }
     Ok(ClientMsg::WavUpload { name, data })
+}
+
+/// Convert a file to 8 kHz mono mu-law for upload under the original's name.
+pub fn prepare_converted(path: &Path, length: convert::Length) -> Result<(WavName, convert::Converted), UploadError> {
+    let name = WavName::from_path(path)?;
+    Ok((name, convert::convert_file(path, length)?))
 }
 
 #[cfg(test)]

@@ -318,3 +318,47 @@ fn snapshot_too_long_to_convert_whole() {
     b.select_name("long.wav");
     insta::assert_snapshot!("too_long", draw(&b, &[], 100, 22).backend());
 }
+
+// ---- the pane inside the dashboard ----------------------------------------------------------
+
+fn dashboard(t: &Tree) -> sipdeck::app::App {
+    use sipdeck::app::{App, AppConfig, LogRing, RecordFormat};
+    let cfg = AppConfig {
+        url: "ws://127.0.0.1:8080".into(),
+        default_number: "0938220136".parse().unwrap(),
+        record_dir: ".".into(),
+        record_format: RecordFormat::Mulaw,
+        wav_dir: t.music(),
+    };
+    let mut app = App::new(cfg, std::time::Instant::now());
+    app.wall_clock = || at(10, 0, 0);
+    app.log = LogRing::default();
+    // The pane as key 5 opens it, with the fixture's home instead of $HOME.
+    app.browser = Some(Browser::new(&t.music(), Some(t.home.clone())));
+    app.dialog = Some(sipdeck::app::Dialog::Browser);
+    app
+}
+
+fn draw_app(app: &sipdeck::app::App, w: u16, h: u16) -> TestBackend {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| sipdeck::ui::render(app, &Theme::PLAIN, f)).unwrap();
+    term.backend().clone()
+}
+
+#[test]
+fn snapshot_pane_over_the_dashboard_and_the_convert_offer() {
+    let t = tree();
+    let mut app = dashboard(&t);
+    app.browser.as_mut().unwrap().select_name("B-stereo.WAV");
+    insta::assert_snapshot!("dashboard_pane", draw_app(&app, 100, 26));
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(app.dialog, Some(sipdeck::app::Dialog::Convert(_))));
+    insta::assert_snapshot!("dashboard_convert_offer", draw_app(&app, 100, 26));
+    app.on_key(key(KeyCode::Esc));
+    std::fs::write(t.music().join("long.wav"), g711_wav(Law::ALaw, &vec![0xd5; 8000 * 140])).unwrap();
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('5')));
+    app.browser.as_mut().unwrap().select_name("long.wav");
+    app.on_key(key(KeyCode::Enter));
+    insta::assert_snapshot!("dashboard_first_part_offer", draw_app(&app, 100, 26));
+}

@@ -18,6 +18,7 @@ fn app(t0: Instant) -> App {
         default_number: "0938220136".parse().unwrap(),
         record_dir: ".".into(),
         record_format: RecordFormat::Mulaw,
+        wav_dir: ".".into(),
     };
     let mut a = App::new(cfg, t0);
     a.wall_clock = || at(59);

@@ -2,6 +2,7 @@
 //! IO results and the clock. No IO happens here, so every behaviour is unit-testable; what
 //! needs IO is returned as an [`Effect`] for the runner to carry out.
 
+pub mod browse;
 pub mod call;
 pub mod command;
 pub mod log;
@@ -14,6 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
+pub use browse::ConvertOffer;
 pub use call::{CallState, ConnState};
 pub use log::{LogKind, LogLine, LogRing};
 
@@ -39,6 +41,8 @@ pub struct AppConfig {
     pub default_number: Number,
     pub record_dir: PathBuf,
     pub record_format: RecordFormat,
+    /// Where the file browser opens the first time.
+    pub wav_dir: PathBuf,
 }
 
 /// Work the runner must do on the app's behalf.
@@ -47,6 +51,8 @@ pub enum Effect {
     Send(ClientMsg),
     /// Read, check and upload a local file.
     Upload(PathBuf),
+    /// Convert a local file to 8 kHz mono mu-law and upload it under its own name.
+    UploadConverted { path: PathBuf, length: crate::convert::Length },
     /// Write a recording atomically into `dir`, under `name` or a free variant of it.
     Save { dir: PathBuf, name: String, bytes: Vec<u8>, seconds: f64 },
     /// Turn an earlier session's spill file into a WAV in `dir`.
@@ -65,6 +71,8 @@ pub enum IoEvent {
     UploadRejected { path: PathBuf, error: String },
     Recovered { path: PathBuf, seconds: f64 },
     RecoverFailed { spill: PathBuf, error: String },
+    /// A file was converted and its upload handed to the network.
+    Converted { path: PathBuf, seconds: f64, bytes: usize, cut_from: Option<f64> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +93,10 @@ pub struct Upload {
 pub enum Dialog {
     Help,
     Dial { input: Input, error: Option<String> },
-    UploadPath { input: Input, error: Option<String> },
+    /// The file-browser pane ([`App::browser`]).
+    Browser,
+    /// Converting a picked file, to be confirmed; over the browser.
+    Convert(ConvertOffer),
     Play { input: Input, selected: usize, error: Option<String> },
     /// Spill files of earlier sessions whose audio was never saved.
     Recover { files: Vec<crate::spill::Leftover> },
@@ -107,6 +118,8 @@ pub struct App {
     pub log_scroll: usize,
     pub uploads: Vec<Upload>,
     pub dialog: Option<Dialog>,
+    /// The file browser, kept between openings so it remembers where it was.
+    pub browser: Option<crate::browser::Browser>,
     pub last_save: Option<PathBuf>,
     /// Packets received when the newest successful save was asked for.
     saved_packets: u64,
@@ -133,6 +146,7 @@ impl App {
             log_scroll: 0,
             uploads: Vec::new(),
             dialog: None,
+            browser: None,
             last_save: None,
             saved_packets: 0,
             save_requested_at: 0,
@@ -243,6 +257,7 @@ impl App {
             .position(|u| pending(u) && text.contains(u.name.as_str()))
             .or_else(|| self.uploads.iter().position(pending));
         if let Some(i) = idx {
+            self.tell_browser(format!("acknowledged: {text}"));
             self.uploads[i].state = UploadState::Acked { text, at };
         }
     }
@@ -282,8 +297,10 @@ impl App {
                 format!("could not save {}: {error}; the audio is kept, press 7 to retry", path.display()),
             ),
             IoEvent::UploadRejected { path, error } => {
-                self.log(LogKind::Error, format!("not uploaded: {}: {error}", path.display()))
+                self.log(LogKind::Error, format!("not uploaded: {}: {error}", path.display()));
+                self.tell_browser(format!("not uploaded: {error}"));
             }
+            IoEvent::Converted { path, seconds, bytes, cut_from } => self.on_converted(&path, seconds, bytes, cut_from),
         }
     }
 
@@ -358,7 +375,7 @@ impl App {
                 vec![]
             }
             KeyCode::Char('5') | KeyCode::Char('u') => {
-                self.dialog = Some(Dialog::UploadPath { input: Input::default(), error: None });
+                self.open_browser();
                 vec![]
             }
             KeyCode::Char('6') | KeyCode::Char('p') => {
@@ -452,7 +469,24 @@ impl App {
             .collect()
     }
 
+    /// [`Self::acked_names`] with when each was acknowledged, in the same order.
+    pub fn acked(&self) -> Vec<(WavName, chrono::DateTime<Local>)> {
+        self.uploads
+            .iter()
+            .rev()
+            .filter_map(|u| match u.state {
+                UploadState::Acked { at, .. } => Some((u.name.clone(), at)),
+                UploadState::Pending { .. } => None,
+            })
+            .collect()
+    }
+
     fn on_dialog_key(&mut self, dialog: Dialog, key: KeyEvent) -> Vec<Effect> {
+        match dialog {
+            Dialog::Browser => return self.on_browser_key(key),
+            Dialog::Convert(offer) => return self.on_convert_key(offer, key),
+            _ => {}
+        }
         if key.code == KeyCode::Esc {
             return vec![];
         }
@@ -474,23 +508,7 @@ impl App {
                     }
                 }
             }
-            Dialog::UploadPath { mut input, error } => {
-                if key.code != KeyCode::Enter {
-                    input.handle_event(&crossterm::event::Event::Key(key));
-                    self.dialog = Some(Dialog::UploadPath { input, error });
-                    return vec![];
-                }
-                let path = input.value().trim().to_string();
-                if path.is_empty() {
-                    self.dialog = Some(Dialog::UploadPath { input, error: Some("type the path of a .wav file".into()) });
-                    return vec![];
-                }
-                if !self.connected() {
-                    self.log(LogKind::Error, format!("not connected: {path} was not uploaded"));
-                    return vec![];
-                }
-                vec![Effect::Upload(PathBuf::from(path))]
-            }
+            Dialog::Browser | Dialog::Convert(_) => unreachable!("handled above"),
             Dialog::Play { mut input, mut selected, error } => {
                 let names_len = self.acked_names().len();
                 match key.code {

@@ -1,4 +1,4 @@
-//! Modal dialogs: dial a number, upload path, play a file, help.
+//! Modal dialogs: dial a number, the file browser and its conversion offer, play a file, help.
 
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -7,7 +7,9 @@ use ratatui::Frame;
 use tui_input::Input;
 
 use super::{centered, Theme};
-use crate::app::{App, Dialog};
+use super::browser::render_browser;
+use crate::app::{App, ConvertOffer, Dialog};
+use crate::convert::{self, Length};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.dialog {
@@ -24,16 +26,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             error.as_deref(),
             &[],
         ),
-        Some(Dialog::UploadPath { input, error }) => field(
-            frame,
-            theme,
-            area,
-            " Upload a WAV file ",
-            input,
-            "Path of a .wav of at most 1 MiB. Enter uploads, Esc cancels.",
-            error.as_deref(),
-            &[],
-        ),
+        Some(Dialog::Browser) => browser_pane(app, theme, frame, area),
+        Some(Dialog::Convert(offer)) => {
+            browser_pane(app, theme, frame, area);
+            convert_offer(offer, theme, frame, area);
+        }
         Some(Dialog::Play { input, selected, error }) => {
             let names = app.acked_names();
             let list: Vec<Line> = if names.is_empty() {
@@ -101,12 +98,69 @@ fn byte_at(s: &str, chars: usize) -> usize {
     s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
 }
 
+/// The file browser over the dashboard, leaving the header (connection and call) in view
+/// when there is room.
+fn browser_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(pane) = &app.browser else { return };
+    let area = if area.height >= 20 {
+        Rect { y: area.y + super::HEADER_HEIGHT, height: area.height - super::HEADER_HEIGHT, ..area }
+    } else {
+        area
+    };
+    render_browser(frame, area, pane, &app.acked(), theme);
+}
+
+fn convert_offer(offer: &ConvertOffer, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = vec![
+        Line::from(Span::styled(offer.name.to_string(), theme.title())),
+        Line::from(Span::styled(offer.verdict.to_string(), theme.warn())),
+        Line::default(),
+    ];
+    let seconds = offer.plan.seconds();
+    let (question, yes) = match offer.length() {
+        Length::Whole => (
+            format!(
+                "Convert it to {seconds:.2} s of 8000 Hz mono mu-law ({}) and upload it as {}?",
+                super::size(offer.plan.bytes()),
+                offer.name
+            ),
+            "Enter/y converts and uploads",
+        ),
+        Length::FirstPart => (
+            format!(
+                "Converted it would be {seconds:.1} s, but one upload holds at most {max:.1} s ({limit} bytes). \
+                 Send its first {max:.1} s as {}?",
+                offer.name,
+                max = convert::max_seconds(),
+                limit = crate::protocol::MAX_WAV_BYTES,
+            ),
+            "Enter/f sends the first part",
+        ),
+    };
+    lines.push(Line::from(question));
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(yes, theme.key()),
+        Span::raw("   "),
+        Span::styled("Esc/n back to the files", theme.dim()),
+    ]));
+    let rect = centered(area, 70, 11);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Convert before uploading ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
+        rect,
+    );
+}
+
 const HELP: &[(&str, &str)] = &[
     ("1", "call the default number"),
     ("2 / c", "call a number you type"),
     ("3 / h", "hang up"),
     ("4", "write statistics to the log"),
-    ("5 / u", "upload a WAV file"),
+    ("5 / u", "browse and upload WAV files"),
     ("6 / p", "play an uploaded WAV on the server"),
     ("7 / s", "save received audio as WAV"),
     ("8 / q / Ctrl-C", "quit"),

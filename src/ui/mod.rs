@@ -15,6 +15,9 @@ use ratatui::Frame;
 use crate::app::App;
 pub use theme::Theme;
 
+/// Rows of the header (connection and call), which the file browser leaves in view.
+pub const HEADER_HEIGHT: u16 = 4;
+
 /// Smallest area the dashboard lays out; below it a one-line notice is shown.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
@@ -27,7 +30,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    let [head, body, foot] = Layout::vertical([Constraint::Length(4), Constraint::Min(5), Constraint::Length(1)]).areas(area);
+    let [head, body, foot] =
+        Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(5), Constraint::Length(1)]).areas(area);
     header::render(app, theme, frame, head);
     let side = if body.width >= 100 { 38 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);

@@ -28,6 +28,7 @@ impl Client {
             default_number: "0938220136".parse().unwrap(),
             record_dir: record_dir.to_path_buf(),
             record_format: RecordFormat::Mulaw,
+            wav_dir: ".".into(),
         };
         let (cmd, net_rx) = net::spawn(cfg);
         let (io_tx, io_rx) = mpsc::channel(16);

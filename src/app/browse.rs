@@ -1,0 +1,299 @@
+//! Uploading through the file browser: open the pane, pick a file, confirm a conversion,
+//! play an acknowledged upload. The pane's own navigation lives in [`crate::browser`].
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{App, Dialog, Effect, LogKind};
+use crate::browser::{Browser, BrowserAction};
+use crate::convert::{Inspection, Length, Plan};
+use crate::protocol::{ClientMsg, WavName};
+use crate::wav::Verdict;
+
+/// A picked file that must be converted before it can be sent, waiting for a yes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvertOffer {
+    pub path: PathBuf,
+    /// The name it is uploaded under: the original's.
+    pub name: WavName,
+    /// What is wrong with it as it is.
+    pub verdict: Verdict,
+    pub plan: Plan,
+}
+
+impl ConvertOffer {
+    /// All of it when it fits in one upload; otherwise only its first part can go.
+    pub fn length(&self) -> Length {
+        if self.plan.fits() {
+            Length::Whole
+        } else {
+            Length::FirstPart
+        }
+    }
+}
+
+fn shown(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+impl App {
+    /// Open the pane where it was left (reading the folder again), or at `--wav-dir`.
+    pub(super) fn open_browser(&mut self) {
+        match &mut self.browser {
+            Some(b) => b.reload(),
+            None => self.browser = Some(Browser::new(&self.cfg.wav_dir, Browser::env_home())),
+        }
+        self.dialog = Some(Dialog::Browser);
+    }
+
+    /// Say something in the pane's status line, if the pane exists.
+    pub(super) fn tell_browser(&mut self, text: String) {
+        if let Some(b) = &mut self.browser {
+            b.set_notice(text);
+        }
+    }
+
+    pub(super) fn on_browser_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let acked: Vec<WavName> = self.acked_names().into_iter().cloned().collect();
+        let Some(browser) = self.browser.as_mut() else { return vec![] };
+        let action = browser.on_key(key, &acked);
+        self.dialog = Some(Dialog::Browser);
+        match action {
+            BrowserAction::None => vec![],
+            BrowserAction::Close => {
+                self.dialog = None;
+                vec![]
+            }
+            BrowserAction::Play(name) => {
+                // Back to the dashboard, where the stream shows.
+                self.dialog = None;
+                self.send(ClientMsg::PlayWav(name))
+            }
+            BrowserAction::Pick { path, inspection } => self.on_pick(path, inspection),
+        }
+    }
+
+    fn on_pick(&mut self, path: PathBuf, ins: Inspection) -> Vec<Effect> {
+        let file = shown(&path);
+        let name = match WavName::from_path(&path) {
+            Ok(n) => n,
+            Err(e) => {
+                self.refuse(&file, e.to_string());
+                return vec![];
+            }
+        };
+        match (&ins.verdict, ins.plan()) {
+            (Verdict::Ready, _) => {
+                if !self.connected() {
+                    self.refuse(&file, "not connected".into());
+                    return vec![];
+                }
+                self.log(LogKind::Info, format!("uploading {}", path.display()));
+                self.tell_browser(format!("uploading {file}…"));
+                vec![Effect::Upload(path)]
+            }
+            (Verdict::Convert(_), Some(plan)) => {
+                self.dialog = Some(Dialog::Convert(ConvertOffer { path, name, verdict: ins.verdict, plan }));
+                vec![]
+            }
+            (verdict, _) => {
+                self.refuse(&file, verdict.to_string());
+                vec![]
+            }
+        }
+    }
+
+    fn refuse(&mut self, file: &str, why: String) {
+        self.log(LogKind::Error, format!("not uploaded: {file}: {why}"));
+        self.tell_browser(format!("not uploaded: {why}"));
+    }
+
+    pub(super) fn on_convert_key(&mut self, offer: ConvertOffer, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('f') => {
+                self.dialog = Some(Dialog::Browser);
+                if !self.connected() {
+                    self.refuse(&offer.name.to_string(), "not connected".into());
+                    return vec![];
+                }
+                let length = offer.length();
+                let what = match length {
+                    Length::Whole => "converting".to_string(),
+                    Length::FirstPart => format!("converting the first {:.1} s of", crate::convert::max_seconds()),
+                };
+                self.log(LogKind::Info, format!("{what} {} to 8 kHz mono mu-law, to upload as {}", offer.path.display(), offer.name));
+                self.tell_browser(format!("converting {}…", offer.name));
+                vec![Effect::UploadConverted { path: offer.path, length }]
+            }
+            KeyCode::Esc | KeyCode::Char('n') => {
+                self.dialog = Some(Dialog::Browser);
+                vec![]
+            }
+            _ => {
+                self.dialog = Some(Dialog::Convert(offer));
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn on_converted(&mut self, path: &Path, seconds: f64, bytes: usize, cut_from: Option<f64>) {
+        let how = match cut_from {
+            Some(whole) => format!("the first {seconds:.1} s of {whole:.1} s"),
+            None => format!("{seconds:.1} s"),
+        };
+        self.log(LogKind::Info, format!("converted {}: {how}, {bytes} bytes; uploading", path.display()));
+        self.tell_browser(format!("converted {}; uploading…", shown(path)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use crossterm::event::{KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::{AppConfig, ConnState, IoEvent, RecordFormat, UploadState};
+    use crate::net::NetEvent;
+    use crate::wav::{g711_wav, Law};
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn chars(app: &mut App, s: &str) -> Vec<Effect> {
+        s.chars().flat_map(|c| app.on_key(key(KeyCode::Char(c)))).collect()
+    }
+
+    fn stereo(frames: usize, rate: u32) -> Vec<u8> {
+        let spec = hound::WavSpec { channels: 2, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let mut c = std::io::Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut c, spec).unwrap();
+        for _ in 0..frames * 2 {
+            w.write_sample(0i16).unwrap();
+        }
+        w.finalize().unwrap();
+        c.into_inner()
+    }
+
+    /// A connected app whose browser opens on a folder with one file of each kind.
+    fn setup() -> (tempfile::TempDir, App) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a-ready.wav"), g711_wav(Law::MuLaw, &[0xff; 800])).unwrap();
+        std::fs::write(d.join("b-stereo.wav"), stereo(4410, 44_100)).unwrap();
+        std::fs::write(d.join("c-broken.wav"), &g711_wav(Law::MuLaw, &[0xff; 800])[..100]).unwrap();
+        // 132 s at 8 kHz: over the limit once converted.
+        std::fs::write(d.join("d-long.wav"), stereo(8000 * 132, 8000)).unwrap();
+        let cfg = AppConfig {
+            url: "ws://test".into(),
+            default_number: "123".parse().unwrap(),
+            record_dir: d.to_path_buf(),
+            record_format: RecordFormat::Mulaw,
+            wav_dir: d.to_path_buf(),
+        };
+        let now = Instant::now();
+        let mut app = App::new(cfg, now);
+        app.on_net(NetEvent::Connected { subprotocol: true }, now);
+        assert!(matches!(app.conn, ConnState::Connected { .. }));
+        (dir, app)
+    }
+
+    fn pick(app: &mut App, name: &str) -> Vec<Effect> {
+        app.browser.as_mut().unwrap().select_name(name);
+        app.on_key(key(KeyCode::Enter))
+    }
+
+    #[test]
+    fn a_ready_file_uploads_and_the_pane_stays_open() {
+        let (dir, mut app) = setup();
+        assert!(chars(&mut app, "5").is_empty());
+        assert!(matches!(app.dialog, Some(Dialog::Browser)));
+        let fx = pick(&mut app, "a-ready.wav");
+        assert_eq!(fx, vec![Effect::Upload(std::fs::canonicalize(dir.path()).unwrap().join("a-ready.wav"))]);
+        assert!(matches!(app.dialog, Some(Dialog::Browser)));
+        assert_eq!(app.browser.as_ref().unwrap().notice(), Some("uploading a-ready.wav…"));
+    }
+
+    #[test]
+    fn a_file_to_convert_asks_first() {
+        let (_dir, mut app) = setup();
+        chars(&mut app, "u");
+        assert!(pick(&mut app, "b-stereo.wav").is_empty());
+        let Some(Dialog::Convert(offer)) = &app.dialog else { panic!("{:?}", app.dialog) };
+        assert_eq!(offer.name.as_str(), "b-stereo.wav");
+        assert_eq!(offer.length(), Length::Whole);
+        // Esc goes back to the pane, not to the dashboard.
+        app.on_key(key(KeyCode::Esc));
+        assert!(matches!(app.dialog, Some(Dialog::Browser)));
+        pick(&mut app, "b-stereo.wav");
+        let fx = app.on_key(key(KeyCode::Enter));
+        let [Effect::UploadConverted { path, length: Length::Whole }] = fx.as_slice() else { panic!("{fx:?}") };
+        assert!(path.ends_with("b-stereo.wav"));
+        assert!(matches!(app.dialog, Some(Dialog::Browser)));
+    }
+
+    #[test]
+    fn too_long_offers_the_first_part() {
+        let (_dir, mut app) = setup();
+        chars(&mut app, "5");
+        pick(&mut app, "d-long.wav");
+        let Some(Dialog::Convert(offer)) = &app.dialog else { panic!("{:?}", app.dialog) };
+        assert!(!offer.plan.fits());
+        assert_eq!(offer.length(), Length::FirstPart);
+        let fx = chars(&mut app, "f");
+        assert!(matches!(fx.as_slice(), [Effect::UploadConverted { length: Length::FirstPart, .. }]));
+        assert!(app.log.iter().any(|l| l.text.contains("converting the first 131.1 s of")));
+    }
+
+    #[test]
+    fn broken_files_are_never_sent() {
+        let (_dir, mut app) = setup();
+        chars(&mut app, "5");
+        assert!(pick(&mut app, "c-broken.wav").is_empty());
+        assert!(matches!(app.dialog, Some(Dialog::Browser)));
+        let notice = app.browser.as_ref().unwrap().notice().unwrap().to_string();
+        assert!(notice.starts_with("not uploaded: broken, will not be sent"), "{notice}");
+        assert!(app.log.iter().any(|l| l.text.starts_with("not uploaded: c-broken.wav: broken")));
+    }
+
+    #[test]
+    fn nothing_is_sent_while_disconnected() {
+        let (_dir, mut app) = setup();
+        app.on_net(NetEvent::Disconnected { reason: "gone".into(), retry_in: None }, Instant::now());
+        chars(&mut app, "5");
+        assert!(pick(&mut app, "a-ready.wav").is_empty());
+        pick(&mut app, "b-stereo.wav");
+        assert!(app.on_key(key(KeyCode::Enter)).is_empty());
+        assert_eq!(app.browser.as_ref().unwrap().notice(), Some("not uploaded: not connected"));
+    }
+
+    #[test]
+    fn remembers_where_it_was_and_plays_acked_uploads() {
+        let (dir, mut app) = setup();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        chars(&mut app, "5");
+        app.browser.as_mut().unwrap().select_name("sub");
+        app.on_key(key(KeyCode::Enter));
+        app.on_key(key(KeyCode::Esc));
+        assert!(app.dialog.is_none());
+        chars(&mut app, "u");
+        assert!(app.browser.as_ref().unwrap().cwd().ends_with("sub"));
+        // An upload the server acknowledged shows in the pane's second list, and plays.
+        let now = Instant::now();
+        app.on_net(
+            NetEvent::Sent(ClientMsg::WavUpload { name: "a-ready.wav".parse().unwrap(), data: vec![0; 10] }),
+            now,
+        );
+        app.on_net(NetEvent::WavAck("stored a-ready.wav".into()), now);
+        assert!(matches!(app.uploads[0].state, UploadState::Acked { .. }));
+        assert_eq!(app.acked().len(), 1);
+        let fx = chars(&mut app, "6");
+        assert_eq!(fx, vec![Effect::Send(ClientMsg::PlayWav("a-ready.wav".parse().unwrap()))]);
+        assert!(app.dialog.is_none(), "playing returns to the dashboard");
+        // IO results reach the pane too.
+        app.on_io(IoEvent::UploadRejected { path: "x.wav".into(), error: "gone".into() });
+        assert_eq!(app.browser.as_ref().unwrap().notice(), Some("not uploaded: gone"));
+    }
+}
