@@ -247,6 +247,15 @@ impl Browser {
         }
     }
 
+    /// Show the pane again where it was left, without the filter and notice of last time
+    /// (a forgotten filter would hide files) and with the folder read again.
+    pub fn reopen(&mut self) {
+        self.filter = Filter::Off;
+        self.focus = Focus::Files;
+        self.notice = None;
+        self.reload();
+    }
+
     /// Go into `dir`; on failure stay where we are and say why.
     pub fn change_dir(&mut self, dir: PathBuf) -> io::Result<()> {
         let entries = read_dir(&dir)?;
@@ -427,10 +436,8 @@ impl Browser {
             KeyCode::Home | KeyCode::Char('g') => self.move_by(isize::MIN),
             KeyCode::End | KeyCode::Char('G') => self.move_by(isize::MAX),
             KeyCode::Enter => return self.activate(),
-            KeyCode::Right | KeyCode::Char('l') => {
-                if self.highlighted().is_some_and(Entry::is_dir) {
-                    return self.activate();
-                }
+            KeyCode::Right | KeyCode::Char('l') if self.highlighted().is_some_and(Entry::is_dir) => {
+                return self.activate();
             }
             KeyCode::Backspace | KeyCode::Left => self.parent(),
             KeyCode::Char('~') => self.home(),

@@ -41,7 +41,7 @@ impl App {
     /// Open the pane where it was left (reading the folder again), or at `--wav-dir`.
     pub(super) fn open_browser(&mut self) {
         match &mut self.browser {
-            Some(b) => b.reload(),
+            Some(b) => b.reopen(),
             None => self.browser = Some(Browser::new(&self.cfg.wav_dir, Browser::env_home())),
         }
         self.dialog = Some(Dialog::Browser);
