@@ -19,11 +19,11 @@ use crate::wav::Verdict;
 const MARK: &str = "> ";
 
 const HINTS: &[(&str, &str)] = &[
-    ("Enter", "open/pick"),
+    ("Enter", "pick"),
     ("Bksp", "up"),
     ("~", "home"),
     ("/", "filter"),
-    ("a", "all files"),
+    ("a", "all"),
     ("Tab", "lists"),
     ("6", "play"),
     ("Esc", "close"),
@@ -45,17 +45,21 @@ pub fn render_browser(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavNa
     let [body, status, hints] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
     let [list, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-    // The acknowledged list takes the rows it needs (up to 8), the info box the rest.
-    let acked_rows = (acked.len() as u16).clamp(1, 6) + 2;
+    // The acknowledged list takes the rows it needs (up to 8, fewer on a short screen),
+    // the info box the rest.
+    let acked_rows = ((acked.len() as u16).clamp(1, 6) + 2).min(right.height.saturating_sub(10)).max(3);
     let [info, acked_area] = Layout::vertical([Constraint::Min(8), Constraint::Length(acked_rows)]).areas(right);
     file_list(f, list, pane, theme);
     info_box(f, info, pane, theme);
     acked_list(f, acked_area, pane, acked, theme);
     status_line(f, status, pane, theme);
     let mut spans = Vec::new();
-    for (k, what) in HINTS {
+    for (i, (k, what)) in HINTS.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
         spans.push(Span::styled(*k, theme.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
+        spans.push(Span::raw(format!(" {what}")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), hints);
 }
