@@ -8,6 +8,7 @@ pub mod app;
 pub mod audio;
 pub mod capture;
 pub mod demo;
+pub mod dtmf;
 pub mod gateway;
 pub mod line;
 pub mod net;
