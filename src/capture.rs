@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use crate::rtp::RtpHeader;
 use crate::stats::{Arrival, Media, Placement};
+use crate::audio;
 use crate::wav::{self, Law};
 
 /// Packets held back for late arrivals (320 ms at 20 ms per packet).
@@ -227,7 +228,7 @@ struct StreamKey {
 }
 
 /// The call's audio in the law of the first G.711 packet, one stream at a time: the newest.
-/// Packets of another law or codec are not mixed in (they would be noise in the file).
+/// The other law is transcoded; other codecs are not decoded, so their time is silence.
 #[derive(Debug, Default, Clone)]
 pub struct Capture {
     law: Option<Law>,
@@ -236,8 +237,11 @@ pub struct Capture {
     stream: Option<StreamKey>,
     reorder: Option<Reorder>,
     skipped_packets: u64,
+    transcoded_packets: u64,
     too_late: u64,
     tally: Tally,
+    /// Reused for transcoding.
+    scratch: Vec<u8>,
 }
 
 impl Capture {
@@ -250,7 +254,15 @@ impl Capture {
             self.skipped_packets += 1;
             return;
         }
-        let audio = self.audio_of(arrival.media, payload);
+        let audio = match arrival.media {
+            Media::G711(law) => Some(self.in_recorded_law(law, payload)),
+            Media::Event => None,
+            Media::Other => {
+                self.skipped_packets += 1;
+                None
+            }
+        };
+        let audio = audio.map(|transcoded| if transcoded { &self.scratch[..] } else { payload });
         let silence = self.law().silence();
         let Some(reorder) = self.reorder.as_mut() else { return };
         if !reorder.insert(ext.index, header.timestamp, audio, silence, &mut self.data, &mut self.tally) {
@@ -258,16 +270,20 @@ impl Capture {
         }
     }
 
-    /// The payload if it is audio of the recorded law (the first G.711 law seen).
-    fn audio_of<'p>(&mut self, media: Media, payload: &'p [u8]) -> Option<&'p [u8]> {
-        match media {
-            Media::G711(law) if *self.law.get_or_insert(law) == law => Some(payload),
-            Media::Event => None,
-            Media::G711(_) | Media::Other => {
-                self.skipped_packets += 1;
-                None
-            }
+    /// The recorded law is the first one seen; a payload in the other law is transcoded into
+    /// `scratch` (true), through the linear value, which G.711 maps almost losslessly.
+    fn in_recorded_law(&mut self, law: Law, payload: &[u8]) -> bool {
+        let recorded = *self.law.get_or_insert(law);
+        if recorded == law {
+            return false;
         }
+        self.scratch.clear();
+        self.scratch.extend(payload.iter().map(|&b| match recorded {
+            Law::MuLaw => audio::linear_to_ulaw(law.decode(b)),
+            Law::ALaw => audio::linear_to_alaw(law.decode(b)),
+        }));
+        self.transcoded_packets += 1;
+        true
     }
 
     /// Follow the stream of this packet if it is the newest one (or a restart of the one
@@ -328,9 +344,15 @@ impl Capture {
         self.len() as f64 / 8000.0
     }
 
-    /// Packets not recorded: another law or codec, or a stream no longer followed.
+    /// Packets not recorded: another codec (its time is kept as silence), or a stream no
+    /// longer followed.
     pub fn skipped_packets(&self) -> u64 {
         self.skipped_packets
+    }
+
+    /// Packets of the other G.711 law, recorded transcoded.
+    pub fn transcoded_packets(&self) -> u64 {
+        self.transcoded_packets
     }
 
     /// Packets that arrived after their place had been written (the window had moved on).

@@ -213,19 +213,29 @@ fn a_sequence_restart_starts_a_new_run_without_a_huge_gap() {
 }
 
 #[test]
-fn only_the_first_law_is_recorded() {
+fn the_first_law_is_recorded_and_the_other_transcoded() {
     let mut r = Rig::new();
     r.push(1, 8, 0, 0, &[0xd5; 160]);
-    r.push(1, 0, 1, 160, &[0x11; 160]);
-    r.push(1, 9, 2, 320, &[0x11; 160]); // G.722
-    r.push(1, 8, 3, 480, &[0xd5; 160]);
+    r.push(1, 0, 1, 160, &[0xff; 160]); // mu-law zero
+    r.push(1, 9, 2, 320, &[0x11; 160]); // G.722: not decoded
+    r.push(1, 8, 3, 480, &[0xaa; 160]);
     assert_eq!(r.cap.law(), Law::ALaw);
-    assert_eq!(r.cap.skipped_packets(), 2);
-    // The skipped packets' time is kept, in A-law silence.
+    assert_eq!((r.cap.skipped_packets(), r.cap.transcoded_packets()), (1, 1));
+    // Mu-law zero becomes A-law's smallest step; the G.722 packet's time is A-law silence.
     let b = r.cap.bytes();
     assert_eq!(b.len(), 4 * 160);
-    assert!(b.iter().all(|&x| x == 0xd5));
+    assert!(b[..480].iter().all(|&x| x == 0xd5));
+    assert!(b[480..].iter().all(|&x| x == 0xaa));
     assert_eq!(r.cap.to_pcm16_wav().len(), 44 + 4 * 160 * 2);
+    // Transcoding both ways stays within G.711's step size.
+    for code in 0..=255u8 {
+        let mut r = Rig::new();
+        r.push(1, 0, 0, 0, &[0xff; 1]);
+        r.push(1, 8, 1, 1, &[code; 1]);
+        let want = Law::ALaw.decode(code) as i32;
+        let got = Law::MuLaw.decode(r.cap.bytes()[1]) as i32;
+        assert!((want - got).abs() <= want.abs() / 16 + 8, "A-law {code:#x}: {want} became {got}");
+    }
 }
 
 #[test]
