@@ -1,6 +1,6 @@
 //! Audio level of a G.711 stream: RMS and peak in dBFS over blocks of decoded samples.
 
-use crate::audio::Level;
+use crate::audio::{self, Level};
 use crate::wav::Law;
 
 /// Samples per published reading: 200 ms at 8000 Hz, steady enough to read, quick enough
@@ -25,14 +25,22 @@ impl Default for LevelMeter {
 
 impl LevelMeter {
     pub fn push(&mut self, law: Law, payload: &[u8]) {
-        for &b in payload {
-            let s = law.decode(b) as i32;
-            self.sum_squares += (s * s) as i64;
-            self.peak = self.peak.max(s.abs());
-            self.count += 1;
+        let mut rest = payload;
+        while !rest.is_empty() {
+            let take = ((BLOCK_SAMPLES - self.count) as usize).min(rest.len());
+            let (chunk, tail) = rest.split_at(take);
+            // One law per chunk, so the decode is a plain table lookup in the loop.
+            let (squares, peak) = match law {
+                Law::MuLaw => sums(chunk, audio::ulaw_to_linear),
+                Law::ALaw => sums(chunk, audio::alaw_to_linear),
+            };
+            self.sum_squares += squares;
+            self.peak = self.peak.max(peak);
+            self.count += take as u32;
             if self.count == BLOCK_SAMPLES {
                 self.publish();
             }
+            rest = tail;
         }
     }
 
@@ -47,6 +55,13 @@ impl LevelMeter {
     pub fn level(&self) -> Level {
         self.current
     }
+}
+
+fn sums(chunk: &[u8], decode: impl Fn(u8) -> i16) -> (i64, i32) {
+    chunk.iter().fold((0i64, 0i32), |(squares, peak), &b| {
+        let s = decode(b) as i32;
+        (squares + (s * s) as i64, peak.max(s.abs()))
+    })
 }
 
 #[cfg(test)]
