@@ -10,6 +10,7 @@ pub mod browser;
 pub mod capture;
 pub mod convert;
 pub mod demo;
+pub mod dtmf;
 pub mod gateway;
 pub mod line;
 pub mod net;

@@ -156,6 +156,10 @@ pub fn read_capture(path: &Path) -> io::Result<(Capture, u64)> {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "not a sipdeck spill file"));
     }
     let mut capture = Capture::default();
+    // The capture is placed by the streams' sequence tracking, as live; arrival times are
+    // not kept in the file and do not matter for placement.
+    let mut streams = crate::stats::StreamSet::default();
+    let at = std::time::Instant::now();
     let mut pos = MAGIC.len();
     let mut packets = 0u64;
     while pos + 2 <= data.len() {
@@ -165,7 +169,8 @@ pub fn read_capture(path: &Path) -> io::Result<(Capture, u64)> {
             break;
         }
         if let Ok(p) = crate::rtp::parse(&data[pos + 2..end]) {
-            capture.push(&p.header, p.payload);
+            let arrival = streams.on_packet(&p.header, p.payload, len, at);
+            capture.push(&arrival, &p.header, p.payload);
             packets += 1;
         }
         pos = end;

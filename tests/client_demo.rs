@@ -36,7 +36,7 @@ async fn call_count_hang_up_save_and_read_back() {
     let info = wav::parse_header(&bytes).unwrap();
     assert!(info.is_phone_ready());
     assert_eq!(info.data_len as u64, packets * 160);
-    assert_eq!(info.data(&bytes), c.app.capture.bytes());
+    assert_eq!(info.data(&bytes), &*c.app.capture.bytes());
 }
 
 #[tokio::test]

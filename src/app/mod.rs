@@ -22,7 +22,7 @@ pub use log::{LogKind, LogLine, LogRing};
 use crate::capture::Capture;
 use crate::net::NetEvent;
 use crate::protocol::{ClientMsg, Number, WavName};
-use crate::stats::RtpCounters;
+use crate::stats::{RtpCounters, StreamSet};
 
 /// How a saved recording is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -112,6 +112,8 @@ pub struct App {
     pub conn: ConnState,
     pub call: CallState,
     pub rtp: RtpCounters,
+    /// Per-SSRC RFC 3550 statistics, audio level and DTMF.
+    pub streams: StreamSet,
     pub capture: Capture,
     pub log: LogRing,
     /// Lines scrolled up from the newest; 0 follows the log.
@@ -127,7 +129,6 @@ pub struct App {
     pub quit: bool,
     /// The wall clock for log timestamps; tests pin it.
     pub wall_clock: fn() -> chrono::DateTime<Local>,
-    last_ssrc: Option<u32>,
     malformed_unlogged: u64,
     malformed_last_reason: String,
     malformed_summary_at: Instant,
@@ -141,6 +142,7 @@ impl App {
             conn: ConnState::Connecting { attempt: 1 },
             call: CallState::Idle,
             rtp: RtpCounters::new(now),
+            streams: StreamSet::default(),
             capture: Capture::default(),
             log: LogRing::default(),
             log_scroll: 0,
@@ -152,7 +154,6 @@ impl App {
             save_requested_at: 0,
             quit: false,
             wall_clock: Local::now,
-            last_ssrc: None,
             malformed_unlogged: 0,
             malformed_last_reason: String::new(),
             malformed_summary_at: now,
@@ -213,10 +214,11 @@ impl App {
 
     fn on_rtp(&mut self, f: &crate::net::RtpFrame, now: Instant) {
         self.rtp.on_packet(f.arrival, f.bytes.len());
-        self.capture.push(&f.header, f.payload());
+        let arrival = self.streams.on_packet(&f.header, f.payload(), f.bytes.len(), f.arrival);
+        self.capture.push(&arrival, &f.header, f.payload());
         self.call.on_media(now);
-        if self.last_ssrc != Some(f.header.ssrc) {
-            self.last_ssrc = Some(f.header.ssrc);
+        self.log_dtmf();
+        if arrival.opened {
             let codec = crate::rtp::Codec::from_pt(f.header.payload_type);
             self.log(
                 LogKind::Info,
@@ -228,6 +230,14 @@ impl App {
                     f.header.sequence
                 ),
             );
+        }
+    }
+
+    fn log_dtmf(&mut self) {
+        // Collecting an empty drain does not allocate; events themselves are rare.
+        let events: Vec<_> = self.streams.take_dtmf().collect();
+        for d in events {
+            self.log(LogKind::Info, format!("{} on SSRC {:#010x}", d.dtmf, d.ssrc));
         }
     }
 
@@ -307,6 +317,8 @@ impl App {
     pub fn on_tick(&mut self, now: Instant) {
         self.now = now;
         self.rtp.on_tick(now);
+        self.streams.on_tick(now);
+        self.log_dtmf();
         if self.malformed_unlogged > 0 && now.duration_since(self.malformed_summary_at) >= Duration::from_secs(1) {
             let n = std::mem::take(&mut self.malformed_unlogged);
             let last = std::mem::take(&mut self.malformed_last_reason);
@@ -324,6 +336,14 @@ impl App {
             self.rtp.pps,
             self.rtp.malformed
         )
+    }
+
+    /// The full statistics of every stream, oldest first, for the log.
+    pub fn stream_lines(&self) -> Vec<String> {
+        if self.streams.is_empty() {
+            return vec!["no RTP stream yet".into()];
+        }
+        self.streams.iter().map(|s| s.summary(self.now)).collect()
     }
 
     // ---- keys -----------------------------------------------------------------------------
@@ -372,6 +392,9 @@ impl App {
             KeyCode::Char('4') => {
                 let line = self.stats_line();
                 self.log(LogKind::Info, line);
+                for line in self.stream_lines() {
+                    self.log(LogKind::Info, line);
+                }
                 vec![]
             }
             KeyCode::Char('5') | KeyCode::Char('u') => {
@@ -419,7 +442,7 @@ impl App {
         let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
         let bytes = match self.cfg.record_format {
             RecordFormat::Mulaw => self.capture.to_wav(),
-            RecordFormat::Pcm16 => crate::wav::pcm16_wav(self.capture.law(), self.capture.bytes()),
+            RecordFormat::Pcm16 => self.capture.to_pcm16_wav(),
         };
         self.log(LogKind::Info, format!("saving {:.1} s of audio as {name}", self.capture.seconds()));
         self.save_requested_at = self.rtp.packets;

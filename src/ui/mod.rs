@@ -5,6 +5,7 @@ mod dialog;
 mod header;
 mod log;
 mod rtp_pane;
+pub mod streams;
 pub mod theme;
 
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,4 +1,16 @@
-//! Counters of the received RTP and a sliding one-second rate window.
+//! Statistics of the received RTP: session totals and a sliding one-second rate window here,
+//! per-stream RFC 3550 analysis in [`stream`] and [`set`].
+
+pub mod level;
+pub mod seq;
+pub mod set;
+pub mod stream;
+#[cfg(test)]
+mod tests_streams;
+
+pub use seq::{ExtSeq, Order, Placement};
+pub use set::{Arrival, StreamDtmf, StreamSet, MAX_STREAMS};
+pub use stream::{Media, StreamStats};
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,92 @@
+//! The app's fold of RTP frames into the stream set, the capture and the log, with synthetic
+//! frames and known arrival times (no network).
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent};
+use sipdeck::app::{App, AppConfig, Effect, RecordFormat};
+use sipdeck::dtmf::TelephoneEvent;
+use sipdeck::net::{NetEvent, RtpFrame};
+use sipdeck::rtp::{self, RtpHeader};
+
+fn app(t0: Instant, format: RecordFormat) -> App {
+    let cfg = AppConfig {
+        url: "ws://127.0.0.1:1".into(),
+        default_number: "0938220136".parse().unwrap(),
+        record_dir: std::env::temp_dir(),
+        record_format: format,
+        wav_dir: ".".into(),
+    };
+    App::new(cfg, t0)
+}
+
+fn frame(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8], at: Instant) -> NetEvent {
+    let h = RtpHeader { marker: false, payload_type: pt, sequence: seq, timestamp: ts, ssrc };
+    NetEvent::Rtp(RtpFrame::from_bytes(rtp::build(&h, payload), at).unwrap())
+}
+
+fn lines(app: &App, needle: &str) -> Vec<String> {
+    app.log.iter().filter(|l| l.text.contains(needle)).map(|l| l.text.clone()).collect()
+}
+
+/// 40 PCMU packets with 12 and 30 lost and 20 late, then a DTMF digit on the same SSRC
+/// (seq 40..=45, its end sent three times), then 10 more audio packets.
+fn call(app: &mut App, t0: Instant) {
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let mut order: Vec<u16> = (0..40).filter(|s| *s != 12 && *s != 30).collect();
+    let i = order.iter().position(|&s| s == 20).unwrap();
+    order.remove(i);
+    order.insert(i + 2, 20);
+    for s in order {
+        app.on_net(frame(0, s, 160 * s as u32, 0xabc, &[0x55; 160], at(20 * s as u64)), at(20 * s as u64));
+    }
+    for (k, s) in (40u16..46).enumerate() {
+        let p = TelephoneEvent { event: 5, end: k >= 3, volume: 10, duration: 160 * (k.min(2) as u16 + 1) }.to_bytes();
+        app.on_net(frame(101, s, 6400, 0xabc, &p, at(20 * s as u64)), at(20 * s as u64));
+    }
+    for s in 46..56u16 {
+        app.on_net(frame(0, s, 160 * s as u32, 0xabc, &[0x55; 160], at(20 * s as u64)), at(20 * s as u64));
+    }
+    app.on_tick(at(20 * 55 + 5));
+}
+
+#[test]
+fn frames_fold_into_streams_dtmf_and_a_gap_true_capture() {
+    let t0 = Instant::now();
+    let mut a = app(t0, RecordFormat::Mulaw);
+    call(&mut a, t0);
+    let s = a.streams.iter().next().unwrap();
+    assert_eq!((s.packets, s.expected(), s.lost(), s.out_of_order, s.event_packets), (54, 56, 2, 1, 6));
+    // One digit, logged once, though three end packets came.
+    assert_eq!(lines(&a, "DTMF"), ["DTMF 5 (60 ms, -10 dBm0) on SSRC 0x00000abc"]);
+    assert_eq!(lines(&a, "RTP stream SSRC").len(), 1);
+    // 56 places of 20 ms: the two lost and the six event packets are silence.
+    assert_eq!(a.capture.len(), 56 * 160);
+    let bytes = a.capture.bytes();
+    assert!(bytes[12 * 160..13 * 160].iter().all(|&b| b == 0xff));
+    assert!(bytes[40 * 160..46 * 160].iter().all(|&b| b == 0xff));
+    assert!(bytes[20 * 160..21 * 160].iter().all(|&b| b == 0x55), "the late packet landed in its place");
+}
+
+#[test]
+fn key_4_writes_every_stream_and_save_writes_the_gap_true_file() {
+    let t0 = Instant::now();
+    let mut a = app(t0, RecordFormat::Pcm16);
+    call(&mut a, t0);
+    // A second SSRC opens a second row.
+    let later = t0 + Duration::from_secs(2);
+    a.on_net(frame(8, 7, 0, 0xdef, &[0xd5; 160], later), later);
+    a.on_tick(later);
+    assert!(a.on_key(KeyEvent::from(KeyCode::Char('4'))).is_empty());
+    let streams: Vec<String> = lines(&a, "stream SSRC").into_iter().filter(|l| l.starts_with("stream")).collect();
+    assert_eq!(streams.len(), 2, "{streams:?}");
+    assert!(streams[0].starts_with("stream SSRC 0x00000abc PCMU (PT 0): seq 0..55, 54 received, 56 expected, 2 lost (3.6%), 0 duplicates, 1 out of order"), "{}", streams[0]);
+    assert!(streams[0].contains("1 DTMF events"), "{}", streams[0]);
+    assert!(streams[1].starts_with("stream SSRC 0x00000def PCMA (PT 8): seq 7..7, 1 received, 1 expected, 0 lost (0.0%)"), "{}", streams[1]);
+    let effects = a.on_key(KeyEvent::from(KeyCode::Char('7')));
+    let [Effect::Save { bytes, seconds, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    // The recording follows the newest stream, its A-law transcoded to the recorded mu-law.
+    assert_eq!((a.capture.skipped_packets(), a.capture.transcoded_packets()), (0, 1));
+    assert_eq!(bytes.len(), 44 + 57 * 160 * 2);
+    assert!((seconds - 57.0 * 0.02).abs() < 1e-9);
+}
