@@ -34,12 +34,24 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     let [head, body, foot] =
         Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(5), Constraint::Length(1)]).areas(area);
     header::render(app, theme, frame, head);
+    let [streams_area, body] = Layout::vertical([Constraint::Length(streams_height(app, body.height)), Constraint::Min(5)]).areas(body);
+    streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
     let side = if body.width >= 100 { 38 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
     rtp_pane::render(app, theme, frame, left);
     log::render(app, theme, frame, right);
     footer(theme, frame, foot);
     dialog::render(app, theme, frame, area);
+}
+
+/// Rows for the stream table: the rows its streams need (at most a third of the body), and
+/// never so many that the counters and the log get fewer than 8.
+fn streams_height(app: &App, body: u16) -> u16 {
+    let want = match app.streams.len() {
+        0 => 3,
+        n => 2 + 1 + n as u16 + 2,
+    };
+    want.min((body / 3).max(6)).min(body.saturating_sub(8)).max(3)
 }
 
 const KEYS: &[(&str, &str)] = &[

@@ -40,6 +40,25 @@ const WIDTHS: [Constraint; 13] = [
 const HEADER: [&str; 13] =
     ["SSRC", "Codec", "Seq", "Recv", "Expect", "Lost", "Dup", "OoO", "Jit ms", "MaxΔms", "pkt/s", "kb/s", "Last"];
 
+/// Columns in the order they give way when the pane is narrow: the sequence range, max
+/// delta, kbit/s and duplicates go first; SSRC, loss, jitter and the stall clock stay.
+const DROP_ORDER: [usize; 4] = [2, 9, 11, 6];
+
+/// Indices of the columns that fit in `width` cells (one space between columns).
+fn columns_for(width: u16) -> Vec<usize> {
+    let mut cols: Vec<usize> = (0..WIDTHS.len()).collect();
+    let need = |cols: &[usize]| -> u16 {
+        cols.iter().map(|&i| match WIDTHS[i] { Constraint::Length(n) => n + 1, _ => 1 }).sum::<u16>()
+    };
+    for drop in DROP_ORDER {
+        if need(&cols) <= width + 1 {
+            break;
+        }
+        cols.retain(|&i| i != drop);
+    }
+    cols
+}
+
 /// Draw the stream pane into `area`.
 pub fn render_streams(f: &mut Frame, area: Rect, streams: &StreamSet, now: Instant, theme: &Theme) {
     let title = match streams.len() {
@@ -71,12 +90,17 @@ fn render_table(f: &mut Frame, area: Rect, streams: &StreamSet, newest: u32, now
     // The newest streams are the ones worth the rows when not all fit.
     let rows_fit = area.height.saturating_sub(1) as usize;
     let skip = streams.len().saturating_sub(rows_fit);
-    let rows = streams.iter().skip(skip).map(|s| stream_row(s, s.ssrc == newest, now, theme));
-    let header = Row::new(HEADER.map(Cell::from)).style(theme.title());
-    f.render_widget(Table::new(rows, WIDTHS).header(header).column_spacing(1), area);
+    let cols = columns_for(area.width);
+    let rows = streams.iter().skip(skip).map(|s| {
+        let mut cells: Vec<Option<Cell>> = stream_row(s, s.ssrc == newest, now, theme).into_iter().map(Some).collect();
+        Row::new(cols.iter().map(|&i| cells[i].take().unwrap_or_default()).collect::<Vec<_>>())
+    });
+    let header = Row::new(cols.iter().map(|&i| Cell::from(HEADER[i]))).style(theme.title());
+    let widths: Vec<Constraint> = cols.iter().map(|&i| WIDTHS[i]).collect();
+    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
 }
 
-fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) -> Row<'a> {
+fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) -> [Cell<'a>; 13] {
     let lost = s.lost();
     let pct = s.lost_percent();
     let lost_style = match lost {
@@ -102,7 +126,7 @@ fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) ->
         Cell::from(format!("{:.1}", s.kbit_per_s())),
         Cell::from(age(s.since_last(now), stalled)).style(last_style),
     ];
-    Row::new(cells)
+    cells
 }
 
 /// Short enough for the codec column; the log carries the full name.
