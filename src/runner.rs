@@ -114,6 +114,23 @@ impl Effects {
                     let _ = io.send(ev).await;
                 });
             }
+            Effect::ListDir(dir) => {
+                let io = self.io.clone();
+                // Not counted as busy: quitting need not wait for a folder on a slow drive.
+                tokio::spawn(async move {
+                    let d = dir.clone();
+                    let result = flatten(tokio::task::spawn_blocking(move || crate::browser::list(&d)).await);
+                    let _ = io.send(IoEvent::Listed { dir, result }).await;
+                });
+            }
+            Effect::Inspect { path, purpose } => {
+                let io = self.io.clone();
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let result = flatten(tokio::task::spawn_blocking(move || crate::convert::inspect(&p)).await);
+                    let _ = io.send(IoEvent::Inspected { path, purpose, result }).await;
+                });
+            }
             Effect::Discard(spill) => {
                 let _ = std::fs::remove_file(spill);
             }
@@ -129,6 +146,15 @@ impl Effects {
                 });
             }
         }
+    }
+}
+
+/// A blocking read's result with its error as text; a read that panicked is an error too,
+/// so the app always hears back and never waits for an answer that will not come.
+fn flatten<T>(joined: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, String> {
+    match joined {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the read failed: {e}")),
     }
 }
 
@@ -250,6 +276,12 @@ impl Session {
         self.log_file.follow(&mut self.app);
     }
 
+    /// Fold an effect's result and carry out what it leads to.
+    pub async fn on_io(&mut self, ev: IoEvent) {
+        let effects = self.app.on_io(ev);
+        self.apply_all(effects).await;
+    }
+
     pub async fn apply_all(&mut self, effects: Vec<Effect>) {
         for e in effects {
             self.effects.apply(e).await;
@@ -261,13 +293,14 @@ impl Session {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while self.effects.in_flight() > 0 {
             tokio::select! {
-                Some(io) = io_rx.recv() => self.app.on_io(io),
+                // Quitting: what a late answer leads to (a pick, a read) is not started.
+                Some(io) = io_rx.recv() => drop(self.app.on_io(io)),
                 _ = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
         while let Ok(io) = io_rx.try_recv() {
-            self.app.on_io(io);
+            drop(self.app.on_io(io));
         }
         self.on_tick(Instant::now());
     }

@@ -1,12 +1,16 @@
 //! Uploading through the file browser: open the pane, pick a file, confirm a conversion,
-//! play an acknowledged upload. The pane's own navigation lives in [`crate::browser`].
+//! play an acknowledged upload. The pane's own navigation lives in [`crate::browser`]; the
+//! disk reads it asks for go out as [`Effect::ListDir`] and [`Effect::Inspect`] and come
+//! back as [`IoEvent::Listed`](super::IoEvent::Listed) and
+//! [`IoEvent::Inspected`](super::IoEvent::Inspected). Upload commands (line mode) are
+//! judged by the same verdict.
 
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{App, Dialog, Effect, LogKind};
-use crate::browser::{Browser, BrowserAction};
+use super::{App, Dialog, Effect, LogKind, Purpose};
+use crate::browser::{Browser, BrowserAction, Listing, Request};
 use crate::convert::{Inspection, Length, Plan};
 use crate::protocol::{ClientMsg, WavName};
 use crate::wav::Verdict;
@@ -33,18 +37,57 @@ impl ConvertOffer {
     }
 }
 
+/// What a file's verdict means for sending it.
+#[derive(Debug, Clone, PartialEq)]
+enum Judged {
+    /// Ready: upload it as it is.
+    Send,
+    /// Readable but not what the line takes: convert it first.
+    Convert(ConvertOffer),
+    /// Never sent, for this reason.
+    Refuse(String),
+}
+
+fn judge(path: &Path, ins: Inspection) -> Judged {
+    let name = match WavName::from_path(path) {
+        Ok(n) => n,
+        Err(e) => return Judged::Refuse(e.to_string()),
+    };
+    match (&ins.verdict, ins.plan()) {
+        (Verdict::Ready, _) => Judged::Send,
+        (Verdict::Convert(_), Some(plan)) => {
+            Judged::Convert(ConvertOffer { path: path.to_path_buf(), name, verdict: ins.verdict, plan })
+        }
+        (verdict, _) => Judged::Refuse(verdict.to_string()),
+    }
+}
+
 fn shown(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 impl App {
-    /// Open the pane where it was left (reading the folder again), or at `--wav-dir`.
-    pub(super) fn open_browser(&mut self) {
+    /// Open the pane where it was left (its last listing at once, read again in the
+    /// background), or at `--wav-dir` the first time.
+    pub(super) fn open_browser(&mut self) -> Vec<Effect> {
         match &mut self.browser {
             Some(b) => b.reopen(),
             None => self.browser = Some(Browser::new(&self.cfg.wav_dir, Browser::env_home())),
         }
         self.dialog = Some(Dialog::Browser);
+        self.browser_reads()
+    }
+
+    /// The disk reads the pane asked for, as effects.
+    fn browser_reads(&mut self) -> Vec<Effect> {
+        let Some(b) = self.browser.as_mut() else { return vec![] };
+        b.take_requests()
+            .into_iter()
+            .map(|r| match r {
+                Request::List(dir) => Effect::ListDir(dir),
+                Request::Inspect(path) => Effect::Inspect { path, purpose: Purpose::Browser },
+            })
+            .collect()
     }
 
     /// Say something in the pane's status line, if the pane exists.
@@ -59,6 +102,12 @@ impl App {
         let Some(browser) = self.browser.as_mut() else { return vec![] };
         let action = browser.on_key(key, &acked);
         self.dialog = Some(Dialog::Browser);
+        let mut effects = self.browser_reads();
+        effects.extend(self.on_browser_action(action));
+        effects
+    }
+
+    fn on_browser_action(&mut self, action: BrowserAction) -> Vec<Effect> {
         match action {
             BrowserAction::None => vec![],
             BrowserAction::Close => {
@@ -74,34 +123,83 @@ impl App {
         }
     }
 
+    pub(super) fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) -> Vec<Effect> {
+        if let Some(b) = self.browser.as_mut() {
+            b.on_listed(dir, result);
+        }
+        self.browser_reads()
+    }
+
+    pub(super) fn on_browser_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> Vec<Effect> {
+        let Some(b) = self.browser.as_mut() else { return vec![] };
+        let action = b.on_inspected(path, result);
+        let mut effects = self.browser_reads();
+        // A pick lands only in the open pane (closing it drops a pick still being read).
+        if matches!(self.dialog, Some(Dialog::Browser)) {
+            effects.extend(self.on_browser_action(action));
+        }
+        effects
+    }
+
     fn on_pick(&mut self, path: PathBuf, ins: Inspection) -> Vec<Effect> {
-        let file = shown(&path);
-        let name = match WavName::from_path(&path) {
-            Ok(n) => n,
-            Err(e) => {
-                self.refuse(&file, e.to_string());
-                return vec![];
-            }
-        };
-        match (&ins.verdict, ins.plan()) {
-            (Verdict::Ready, _) => {
-                if !self.connected() {
-                    self.refuse(&file, "not connected".into());
-                    return vec![];
-                }
-                self.log(LogKind::Info, format!("uploading {}", path.display()));
-                self.tell_browser(format!("uploading {file}…"));
-                vec![Effect::Upload(path)]
-            }
-            (Verdict::Convert(_), Some(plan)) => {
-                self.dialog = Some(Dialog::Convert(ConvertOffer { path, name, verdict: ins.verdict, plan }));
+        match judge(&path, ins) {
+            Judged::Send => self.upload_now(path),
+            Judged::Convert(offer) => {
+                self.dialog = Some(Dialog::Convert(offer));
                 vec![]
             }
-            (verdict, _) => {
-                self.refuse(&file, verdict.to_string());
+            Judged::Refuse(why) => {
+                self.refuse(&shown(&path), why);
                 vec![]
             }
         }
+    }
+
+    /// An upload command, its header read: the browser's verdict, with no one to ask, so a
+    /// file to convert is converted at once (only its first part when all of it would not
+    /// fit, as the log says).
+    pub(super) fn on_upload_inspected(&mut self, path: PathBuf, result: Result<Inspection, String>) -> Vec<Effect> {
+        let ins = match result {
+            Ok(ins) => ins,
+            Err(e) => {
+                self.refuse(&shown(&path), format!("cannot read it: {e}"));
+                return vec![];
+            }
+        };
+        match judge(&path, ins) {
+            Judged::Send => self.upload_now(path),
+            Judged::Convert(offer) => self.convert_now(offer),
+            Judged::Refuse(why) => {
+                self.refuse(&shown(&path), why);
+                vec![]
+            }
+        }
+    }
+
+    fn upload_now(&mut self, path: PathBuf) -> Vec<Effect> {
+        let file = shown(&path);
+        if !self.connected() {
+            self.refuse(&file, "not connected".into());
+            return vec![];
+        }
+        self.log(LogKind::Info, format!("uploading {}", path.display()));
+        self.tell_browser(format!("uploading {file}…"));
+        vec![Effect::Upload(path)]
+    }
+
+    fn convert_now(&mut self, offer: ConvertOffer) -> Vec<Effect> {
+        if !self.connected() {
+            self.refuse(&offer.name.to_string(), "not connected".into());
+            return vec![];
+        }
+        let length = offer.length();
+        let what = match length {
+            Length::Whole => "converting".to_string(),
+            Length::FirstPart => format!("converting the first {:.1} s of", crate::convert::max_seconds()),
+        };
+        self.log(LogKind::Info, format!("{what} {} to 8 kHz mono mu-law, to upload as {}", offer.path.display(), offer.name));
+        self.tell_browser(format!("converting {}…", offer.name));
+        vec![Effect::UploadConverted { path: offer.path, length }]
     }
 
     fn refuse(&mut self, file: &str, why: String) {
@@ -113,18 +211,7 @@ impl App {
         match key.code {
             KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('f') => {
                 self.dialog = Some(Dialog::Browser);
-                if !self.connected() {
-                    self.refuse(&offer.name.to_string(), "not connected".into());
-                    return vec![];
-                }
-                let length = offer.length();
-                let what = match length {
-                    Length::Whole => "converting".to_string(),
-                    Length::FirstPart => format!("converting the first {:.1} s of", crate::convert::max_seconds()),
-                };
-                self.log(LogKind::Info, format!("{what} {} to 8 kHz mono mu-law, to upload as {}", offer.path.display(), offer.name));
-                self.tell_browser(format!("converting {}…", offer.name));
-                vec![Effect::UploadConverted { path: offer.path, length }]
+                self.convert_now(offer)
             }
             KeyCode::Esc | KeyCode::Char('n') => {
                 self.dialog = Some(Dialog::Browser);
@@ -162,8 +249,35 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
+    /// Do the disk reads here and now, as the runner does them on its blocking threads, and
+    /// fold their answers; returns the effects that are not reads.
+    fn settle(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        let mut rest = vec![];
+        while let Some(e) = queue.pop_front() {
+            let answer = match e {
+                Effect::ListDir(dir) => IoEvent::Listed { result: crate::browser::list(&dir).map_err(|e| e.to_string()), dir },
+                Effect::Inspect { path, purpose } => {
+                    IoEvent::Inspected { result: crate::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                }
+                other => {
+                    rest.push(other);
+                    continue;
+                }
+            };
+            queue.extend(app.on_io(answer));
+        }
+        rest
+    }
+
+    /// A key, with the reads it asks for done.
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        let effects = app.on_key(key(code));
+        settle(app, effects)
+    }
+
     fn chars(app: &mut App, s: &str) -> Vec<Effect> {
-        s.chars().flat_map(|c| app.on_key(key(KeyCode::Char(c)))).collect()
+        s.chars().flat_map(|c| press(app, KeyCode::Char(c))).collect()
     }
 
     fn stereo(frames: usize, rate: u32) -> Vec<u8> {
@@ -202,7 +316,7 @@ mod tests {
 
     fn pick(app: &mut App, name: &str) -> Vec<Effect> {
         app.browser.as_mut().unwrap().select_name(name);
-        app.on_key(key(KeyCode::Enter))
+        press(app, KeyCode::Enter)
     }
 
     #[test]
@@ -275,7 +389,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         chars(&mut app, "5");
         app.browser.as_mut().unwrap().select_name("sub");
-        app.on_key(key(KeyCode::Enter));
+        press(&mut app, KeyCode::Enter);
         app.on_key(key(KeyCode::Esc));
         assert!(app.dialog.is_none());
         chars(&mut app, "u");
