@@ -241,7 +241,7 @@ mod tests {
     use crossterm::event::{KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::app::{AppConfig, ConnState, IoEvent, RecordFormat, UploadState};
+    use crate::app::{AppConfig, ConnState, IoEvent, Purpose, RecordFormat, UploadState};
     use crate::net::NetEvent;
     use crate::wav::{g711_wav, Law};
 
@@ -409,5 +409,92 @@ mod tests {
         // IO results reach the pane too.
         app.on_io(IoEvent::UploadRejected { path: "x.wav".into(), error: "gone".into() });
         assert_eq!(app.browser.as_ref().unwrap().notice(), Some("not uploaded: gone"));
+    }
+
+    /// Do the effects that are reads, one step: the answers, not yet folded.
+    fn answer(effects: Vec<Effect>) -> Vec<IoEvent> {
+        effects
+            .into_iter()
+            .map(|e| match e {
+                Effect::ListDir(dir) => IoEvent::Listed { result: crate::browser::list(&dir).map_err(|e| e.to_string()), dir },
+                Effect::Inspect { path, purpose } => {
+                    IoEvent::Inspected { result: crate::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                }
+                other => panic!("not a read: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_only_ask_for_reads_and_reopening_shows_the_last_listing() {
+        let (dir, mut app) = setup();
+        let fx = app.on_key(key(KeyCode::Char('5')));
+        assert_eq!(fx, vec![Effect::ListDir(dir.path().to_path_buf())]);
+        let pane = app.browser.as_ref().unwrap();
+        assert_eq!((pane.visible_len(), pane.reading()), (0, Some(dir.path())), "nothing listed until the answer");
+        for io in answer(fx) {
+            // The listing highlights a file, whose header is asked for in turn.
+            let more = app.on_io(io);
+            assert!(matches!(more.as_slice(), [Effect::Inspect { purpose: Purpose::Browser, .. }]), "{more:?}");
+            settle(&mut app, more);
+        }
+        assert_eq!(app.browser.as_ref().unwrap().visible_len(), 4);
+        app.on_key(key(KeyCode::Esc));
+        std::fs::write(dir.path().join("e-new.wav"), g711_wav(Law::MuLaw, &[0xff; 80])).unwrap();
+        let fx = app.on_key(key(KeyCode::Char('u')));
+        let pane = app.browser.as_ref().unwrap();
+        assert_eq!(pane.visible_len(), 4, "the remembered listing shows at once");
+        assert!(pane.info().is_some(), "and so does the header of the highlighted file");
+        assert_eq!(fx, vec![Effect::ListDir(pane.cwd().to_path_buf())]);
+        settle(&mut app, fx);
+        assert_eq!(app.browser.as_ref().unwrap().visible_len(), 5, "the refresh brings the new file");
+    }
+
+    #[test]
+    fn a_pick_answered_after_the_pane_closed_is_dropped() {
+        let (_dir, mut app) = setup();
+        chars(&mut app, "5");
+        app.browser.as_mut().unwrap().select_name("a-ready.wav");
+        let fx = app.on_key(key(KeyCode::Enter));
+        assert!(matches!(fx.as_slice(), [Effect::Inspect { .. }]), "{fx:?}");
+        app.on_key(key(KeyCode::Esc));
+        let rest: Vec<Effect> = answer(fx).into_iter().flat_map(|io| app.on_io(io)).collect();
+        assert!(rest.is_empty(), "{rest:?}");
+        assert!(app.dialog.is_none());
+    }
+
+    /// Line mode's `5 <path>`, carried out.
+    fn upload(app: &mut App, path: PathBuf) -> Vec<Effect> {
+        let fx = app.command(crate::app::command::Command::Upload(path.clone()));
+        assert_eq!(fx, vec![Effect::Inspect { path, purpose: Purpose::Upload }], "judged first, off the UI thread");
+        settle(app, fx)
+    }
+
+    #[test]
+    fn upload_commands_take_the_browsers_verdict() {
+        let (dir, mut app) = setup();
+        let d = dir.path();
+        assert_eq!(upload(&mut app, d.join("a-ready.wav")), vec![Effect::Upload(d.join("a-ready.wav"))]);
+        // A file to convert is converted without asking (line mode has no dialog), and says so.
+        let fx = upload(&mut app, d.join("b-stereo.wav"));
+        assert_eq!(fx, vec![Effect::UploadConverted { path: d.join("b-stereo.wav"), length: Length::Whole }]);
+        let want = format!("converting {} to 8 kHz mono mu-law, to upload as b-stereo.wav", d.join("b-stereo.wav").display());
+        assert!(app.log.iter().any(|l| l.text == want), "{want}");
+        assert!(app.dialog.is_none());
+        // Too long for one upload: its first part, said so in the log.
+        let fx = upload(&mut app, d.join("d-long.wav"));
+        assert!(matches!(fx.as_slice(), [Effect::UploadConverted { length: Length::FirstPart, .. }]), "{fx:?}");
+        assert!(app.log.iter().any(|l| l.text.starts_with("converting the first 131.1 s of")));
+        // Broken or missing: refused with the reason.
+        assert!(upload(&mut app, d.join("c-broken.wav")).is_empty());
+        assert!(app.log.iter().any(|l| l.text.starts_with("not uploaded: c-broken.wav: broken, will not be sent")));
+        assert!(upload(&mut app, d.join("nope.wav")).is_empty());
+        let last = &app.log.iter().last().unwrap().text;
+        assert!(last.starts_with("not uploaded: nope.wav: cannot read it: No such file"), "{last}");
+        // The connection dropped while the header was read: not sent.
+        let fx = app.command(crate::app::command::Command::Upload(d.join("a-ready.wav")));
+        app.on_net(NetEvent::Disconnected { reason: "gone".into(), retry_in: None }, Instant::now());
+        assert!(settle(&mut app, fx).is_empty());
+        assert!(app.log.iter().any(|l| l.text == "not uploaded: a-ready.wav: not connected"));
     }
 }
