@@ -327,4 +327,37 @@ mod tests {
         let IoEvent::SaveFailed { error, .. } = save(&dir.path().join("nope"), "a.wav", b"1", 0.0) else { panic!() };
         assert!(error.contains("No such file"), "{error}");
     }
+
+    /// A FIFO blocks whoever opens it until a writer comes: a stand-in for a file on a drive
+    /// that does not answer. Reading its header must not hold up the loop that applies
+    /// effects, nor a folder listing asked for after it.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_that_hangs_holds_up_nothing_else() {
+        use crate::app::Purpose;
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("slow.wav");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo (coreutils)");
+        assert!(made.success());
+        let (cmd, _cmd_rx) = mpsc::channel(4);
+        let (io, mut io_rx) = mpsc::channel(4);
+        let fx = Effects::new(cmd, io);
+        let limit = Duration::from_secs(10);
+        let inspect = Effect::Inspect { path: fifo.clone(), purpose: Purpose::Browser };
+        tokio::time::timeout(limit, fx.apply(inspect)).await.expect("apply returns while the FIFO has no writer");
+        tokio::time::timeout(limit, fx.apply(Effect::ListDir(dir.path().to_path_buf()))).await.unwrap();
+        let Some(IoEvent::Listed { result: Ok(listing), .. }) = tokio::time::timeout(limit, io_rx.recv()).await.unwrap() else {
+            panic!("the listing answers first")
+        };
+        assert_eq!(listing.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["slow.wav"]);
+        assert_eq!(fx.in_flight(), 0, "reads are not work that quitting waits for");
+        // A writer comes: the header read ends.
+        let wav = crate::wav::g711_wav(crate::wav::Law::MuLaw, &[0xff; 800]);
+        let writer = tokio::task::spawn_blocking(move || std::fs::write(fifo, wav));
+        let answer = tokio::time::timeout(limit, io_rx.recv()).await.unwrap();
+        let Some(IoEvent::Inspected { result: Ok(ins), purpose: Purpose::Browser, .. }) = answer else { panic!("{answer:?}") };
+        assert_eq!(ins.verdict, crate::wav::Verdict::Ready);
+        writer.await.unwrap().unwrap();
+    }
 }

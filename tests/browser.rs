@@ -365,6 +365,24 @@ fn snapshot_too_long_to_convert_whole() {
     insta::assert_snapshot!("too_long", draw(&b, &[], 100, 22).backend());
 }
 
+#[test]
+fn snapshot_while_reading() {
+    let t = tree();
+    // Just opened: nothing listed yet.
+    let b = Browser::new(&t.music(), Some(t.home.clone()));
+    insta::assert_snapshot!("reading_first", draw(&b, &[], 60, 16).backend());
+    // Going into assets/ while the listing shown stays usable: a file highlighted on the way
+    // waits for its header.
+    let mut b = open(&t.music(), Some(t.home.clone()));
+    assert_eq!(highlighted(&b), "assets");
+    b.on_key(key(KeyCode::Enter), &[]);
+    b.on_key(key(KeyCode::Char('j')), &[]);
+    b.on_key(key(KeyCode::Char('j')), &[]);
+    insta::assert_snapshot!("reading_folder_and_header", draw(&b, &[], 100, 22).backend());
+    settle(&mut b);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+}
+
 // ---- the pane inside the dashboard ----------------------------------------------------------
 
 fn dashboard(t: &Tree) -> sipdeck::app::App {
