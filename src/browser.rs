@@ -156,6 +156,7 @@ pub struct Browser {
     info: Option<FileInfo>,
     /// The last thing that went wrong (a folder that cannot be read, a file not picked).
     notice: Option<String>,
+    /// The folder being read, if any.
     listing: Option<PendingList>,
     /// Files whose head is being read (at most [`MAX_INSPECTING`]).
     inspecting: Vec<PathBuf>,
