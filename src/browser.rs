@@ -2,20 +2,26 @@
 //! filter being typed, and the header of the highlighted WAV. Keys go in through
 //! [`Browser::on_key`], which says what the app should do next as a [`BrowserAction`].
 //!
-//! The disk is touched in two places only: [`read_dir`] lists a folder and
-//! [`crate::convert::inspect`] reads the head of the highlighted file. Everything else is
-//! pure navigation over the listed entries.
+//! The pane never touches the disk: on a slow or network drive that would freeze the keys
+//! and the redraw. What it needs read is queued as a [`Request`] ([`Browser::take_requests`]);
+//! the runner does it on a blocking thread with [`list`] or [`crate::convert::inspect`] and
+//! hands the answer back through [`Browser::on_listed`] and [`Browser::on_inspected`].
+//! Answers for a folder or file that is no longer wanted are dropped. Everything else is pure
+//! navigation over the entries listed last.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::convert::{self, Inspection};
+use crate::convert::Inspection;
 use crate::protocol::WavName;
 
 /// Rows a PageUp/PageDown moves.
 const PAGE: usize = 10;
+/// Headers read at once. A file that never answers (a FIFO, a dead mount) holds one slot,
+/// not the info box; holding a key down over a long list does not queue a read per row.
+const MAX_INSPECTING: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -85,22 +91,58 @@ pub struct FileInfo {
     pub inspection: Result<Inspection, String>,
 }
 
-/// What the app should do after a key.
+/// What the app should do after a key (or after a header it waited for arrived).
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrowserAction {
     None,
     Close,
-    /// A file was chosen; its inspection says whether it is ready, convertible or broken.
+    /// A file was chosen; its inspection, read after Enter, says whether it is ready,
+    /// convertible or broken.
     Pick { path: PathBuf, inspection: Inspection },
     /// Play an acknowledged upload on the server.
     Play(WavName),
+}
+
+/// Disk work the pane asks for. The answers go to [`Browser::on_listed`] and
+/// [`Browser::on_inspected`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// List a folder with [`list`].
+    List(PathBuf),
+    /// Read the head of a file with [`crate::convert::inspect`].
+    Inspect(PathBuf),
+}
+
+/// A folder as [`list`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The folder, made absolute when it was asked for relative or with `..` in it.
+    pub dir: PathBuf,
+    /// Folders first, each group by name.
+    pub entries: Vec<Entry>,
+}
+
+/// What a listing does when it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arrival {
+    /// Go into the folder (the filter and the notice go), highlighting `select` if it is there.
+    Enter { select: Option<String> },
+    /// The folder shown, read again: the filter and the highlighted entry stay.
+    Refresh,
+}
+
+/// The listing asked for last; an answer for any other folder is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PendingList {
+    dir: PathBuf,
+    then: Arrival,
 }
 
 #[derive(Debug, Clone)]
 pub struct Browser {
     cwd: PathBuf,
     home: Option<PathBuf>,
-    /// Every entry of `cwd`, folders first, each group by name.
+    /// Every entry of `cwd` as last listed, folders first, each group by name.
     entries: Vec<Entry>,
     /// Indices into `entries` that pass `show` and `filter`, in order.
     visible: Vec<usize>,
@@ -110,13 +152,24 @@ pub struct Browser {
     show: Show,
     focus: Focus,
     acked_selected: usize,
+    /// The header of the highlighted file, once read; `None` while it is being read.
     info: Option<FileInfo>,
     /// The last thing that went wrong (a folder that cannot be read, a file not picked).
     notice: Option<String>,
+    /// The folder being read, if any.
+    listing: Option<PendingList>,
+    /// Files whose head is being read (at most [`MAX_INSPECTING`]).
+    inspecting: Vec<PathBuf>,
+    /// Enter was pressed on this file: it is picked when its header, read again, arrives,
+    /// unless the highlight moved or the pane closed first.
+    picking: Option<PathBuf>,
+    /// Disk work not yet handed to the runner.
+    requests: Vec<Request>,
 }
 
 /// List a folder: folders first, then files, each group sorted by name ignoring case.
 /// Symbolic links count as what they point to; a dangling link is a file of size 0.
+/// Blocks on the disk: the app never calls it; the runner does, on a blocking thread.
 pub fn read_dir(dir: &Path) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for e in std::fs::read_dir(dir)? {
@@ -133,6 +186,18 @@ pub fn read_dir(dir: &Path) -> io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// Answer a [`Request::List`]: [`read_dir`], with the folder made absolute first when it is
+/// relative or has `..` in it (so the parent of `.` is where the user expects). Blocks.
+pub fn list(dir: &Path) -> io::Result<Listing> {
+    let dir = if is_plain_absolute(dir) { dir.to_path_buf() } else { std::fs::canonicalize(dir)? };
+    Ok(Listing { entries: read_dir(&dir)?, dir })
+}
+
+/// Absolute with no `..`: the parent is a prefix of the path, no disk needed to find it.
+fn is_plain_absolute(p: &Path) -> bool {
+    p.is_absolute() && p.components().all(|c| !matches!(c, Component::ParentDir | Component::CurDir))
+}
+
 fn sort_entries(entries: &mut [Entry]) {
     entries.sort_by(|a, b| {
         b.is_dir()
@@ -143,12 +208,11 @@ fn sort_entries(entries: &mut [Entry]) {
 }
 
 impl Browser {
-    /// Open the pane on `start` (made absolute, so the parent of `.` is where the user
-    /// expects); `home` is where `~` goes.
+    /// Open the pane on `start`; `home` is where `~` goes. The pane is empty and says it is
+    /// reading until the listing it asks for arrives.
     pub fn new(start: &Path, home: Option<PathBuf>) -> Browser {
-        let cwd = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         let mut b = Browser {
-            cwd: cwd.clone(),
+            cwd: start.to_path_buf(),
             home,
             entries: Vec::new(),
             visible: Vec::new(),
@@ -159,16 +223,72 @@ impl Browser {
             acked_selected: 0,
             info: None,
             notice: None,
+            listing: None,
+            inspecting: Vec::new(),
+            picking: None,
+            requests: Vec::new(),
         };
-        if let Err(e) = b.change_dir(cwd) {
-            b.notice = Some(format!("cannot open {}: {e}", start.display()));
-        }
+        b.go(start.to_path_buf(), None);
         b
     }
 
     /// The user's home folder from the environment.
     pub fn env_home() -> Option<PathBuf> {
         std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    }
+
+    // ---- disk work, asked for and answered -------------------------------------------------
+
+    /// The reads asked for since the last call, for the runner to do off the UI thread.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Fold the answer to a [`Request::List`] of `dir`. A folder that cannot be read leaves
+    /// the pane where it was, with the reason as its notice.
+    pub fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) {
+        let Some(pending) = self.listing.take_if(|p| p.dir == dir) else { return };
+        match (result, pending.then) {
+            (Ok(listing), Arrival::Enter { select }) => {
+                self.cwd = listing.dir;
+                self.entries = listing.entries;
+                self.filter = Filter::Off;
+                self.notice = None;
+                self.picking = None;
+                self.refilter(select.as_deref());
+            }
+            (Ok(listing), Arrival::Refresh) => {
+                let keep = self.highlighted().map(|e| e.name.clone());
+                self.entries = listing.entries;
+                self.refilter(keep.as_deref());
+            }
+            (Err(e), Arrival::Enter { .. }) => self.notice = Some(format!("cannot open {}: {e}", dir.display())),
+            (Err(e), Arrival::Refresh) => self.notice = Some(format!("cannot read {}: {e}", dir.display())),
+        }
+    }
+
+    /// Fold the answer to a [`Request::Inspect`] of `path`. It fills the info box when the
+    /// file is still highlighted, and is the pick when Enter was pressed on it.
+    pub fn on_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> BrowserAction {
+        let Some(i) = self.inspecting.iter().position(|p| p == path) else { return BrowserAction::None };
+        self.inspecting.swap_remove(i);
+        let mut action = BrowserAction::None;
+        if self.highlighted_file().as_deref() == Some(path) {
+            if self.picking.as_deref() == Some(path) {
+                self.picking = None;
+                action = match &result {
+                    Ok(inspection) => BrowserAction::Pick { path: path.to_path_buf(), inspection: inspection.clone() },
+                    Err(e) => {
+                        self.notice = Some(format!("cannot read {}: {e}", shown(path)));
+                        BrowserAction::None
+                    }
+                };
+            }
+            self.info = Some(FileInfo { path: path.to_path_buf(), inspection: result });
+        }
+        // The highlight may have moved on while this one was read.
+        self.ask_inspect();
+        action
     }
 
     // ---- what the renderer reads ----------------------------------------------------------
@@ -179,11 +299,21 @@ impl Browser {
 
     /// The folder for a title: under home it starts with `~`.
     pub fn cwd_label(&self) -> String {
-        match self.home.as_deref().and_then(|h| self.cwd.strip_prefix(h).ok()) {
+        self.label(&self.cwd)
+    }
+
+    /// A folder as the pane names it: under home it starts with `~`.
+    pub fn label(&self, dir: &Path) -> String {
+        match self.home.as_deref().and_then(|h| dir.strip_prefix(h).ok()) {
             Some(rest) if rest.as_os_str().is_empty() => "~".into(),
             Some(rest) => format!("~/{}", rest.display()),
-            None => self.cwd.display().to_string(),
+            None => dir.display().to_string(),
         }
+    }
+
+    /// The folder being read, while a listing is under way.
+    pub fn reading(&self) -> Option<&Path> {
+        self.listing.as_ref().map(|p| p.dir.as_path())
     }
 
     pub fn visible(&self) -> impl Iterator<Item = &Entry> {
@@ -218,7 +348,8 @@ impl Browser {
         self.acked_selected
     }
 
-    /// The header of the highlighted file, when a file is highlighted.
+    /// The header of the highlighted file, when a file is highlighted and its header was
+    /// read; `None` while it is being read.
     pub fn info(&self) -> Option<&FileInfo> {
         self.info.as_ref()
     }
@@ -237,51 +368,45 @@ impl Browser {
     /// Read the folder again (files come and go while the pane is closed), keeping the
     /// highlighted entry when it is still there.
     pub fn reload(&mut self) {
-        let keep = self.highlighted().map(|e| e.name.clone());
-        match read_dir(&self.cwd) {
-            Ok(entries) => {
-                self.entries = entries;
-                self.refilter(keep.as_deref());
-            }
-            Err(e) => self.notice = Some(format!("cannot read {}: {e}", self.cwd.display())),
-        }
+        self.ask_list(self.cwd.clone(), Arrival::Refresh);
     }
 
     /// Show the pane again where it was left, without the filter and notice of last time
-    /// (a forgotten filter would hide files) and with the folder read again.
+    /// (a forgotten filter would hide files): the listing of last time at once, and the
+    /// folder read again in the background.
     pub fn reopen(&mut self) {
+        let keep = self.highlighted().map(|e| e.name.clone());
         self.filter = Filter::Off;
         self.focus = Focus::Files;
         self.notice = None;
-        self.reload();
-    }
-
-    /// Go into `dir`; on failure stay where we are and say why.
-    pub fn change_dir(&mut self, dir: PathBuf) -> io::Result<()> {
-        let entries = read_dir(&dir)?;
-        self.cwd = dir;
-        self.entries = entries;
-        self.filter = Filter::Off;
-        self.notice = None;
-        self.refilter(None);
-        Ok(())
-    }
-
-    fn go(&mut self, dir: PathBuf, then_select: Option<&str>) {
-        match self.change_dir(dir.clone()) {
-            Ok(()) => {
-                if let Some(name) = then_select {
-                    self.select_name(name);
-                }
-            }
-            Err(e) => self.notice = Some(format!("cannot open {}: {e}", dir.display())),
+        self.refilter(keep.as_deref());
+        // A folder still being read (the pane was closed before it came) arrives as asked.
+        if self.listing.is_none() {
+            self.reload();
         }
+    }
+
+    /// Go into `dir` once it is listed; if it cannot be, stay where we are and say why.
+    pub fn change_dir(&mut self, dir: PathBuf) {
+        self.go(dir, None);
+    }
+
+    fn go(&mut self, dir: PathBuf, then_select: Option<String>) {
+        self.ask_list(dir, Arrival::Enter { select: then_select });
+    }
+
+    /// Ask for a listing; it replaces the one asked for before, whose answer is then stale.
+    fn ask_list(&mut self, dir: PathBuf, then: Arrival) {
+        if self.listing.as_ref().is_none_or(|p| p.dir != dir) {
+            self.requests.push(Request::List(dir.clone()));
+        }
+        self.listing = Some(PendingList { dir, then });
     }
 
     pub fn parent(&mut self) {
         let Some(parent) = self.cwd.parent().map(Path::to_path_buf) else { return };
         let came_from = self.cwd.file_name().map(|n| n.to_string_lossy().into_owned());
-        self.go(parent, came_from.as_deref());
+        self.go(parent, came_from);
     }
 
     pub fn home(&mut self) {
@@ -332,41 +457,48 @@ impl Browser {
         self.refresh_info();
     }
 
-    /// Read the header of the highlighted file when it changed.
-    fn refresh_info(&mut self) {
-        let path = match self.highlighted() {
-            Some(e) if !e.is_dir() => self.cwd.join(&e.name),
-            _ => {
-                self.info = None;
-                return;
-            }
-        };
-        if self.info.as_ref().is_some_and(|i| i.path == path) {
-            return;
-        }
-        let inspection = convert::inspect(&path).map_err(|e| e.to_string());
-        self.info = Some(FileInfo { path, inspection });
+    fn highlighted_file(&self) -> Option<PathBuf> {
+        self.highlighted().filter(|e| !e.is_dir()).map(|e| self.cwd.join(&e.name))
     }
 
-    /// Enter on the highlighted row: go into a folder, or pick a file.
+    /// The highlight may have changed: drop what belongs to another file, ask for its header.
+    fn refresh_info(&mut self) {
+        let path = self.highlighted_file();
+        if self.picking.is_some() && self.picking != path {
+            self.picking = None;
+        }
+        if self.info.as_ref().map(|i| &i.path) != path.as_ref() {
+            self.info = None;
+        }
+        self.ask_inspect();
+    }
+
+    /// Ask for the highlighted file's header when the info box lacks it or Enter wants it
+    /// read again, unless it is being read already or too many reads are under way (the
+    /// next answer asks again).
+    fn ask_inspect(&mut self) {
+        let Some(path) = self.highlighted_file() else { return };
+        let known = self.info.as_ref().is_some_and(|i| i.path == path);
+        let wanted = !known || self.picking.as_ref() == Some(&path);
+        if !wanted || self.inspecting.contains(&path) || self.inspecting.len() >= MAX_INSPECTING {
+            return;
+        }
+        self.requests.push(Request::Inspect(path.clone()));
+        self.inspecting.push(path);
+    }
+
+    /// Enter on the highlighted row: go into a folder, or pick a file once its header has
+    /// been read again (the file may have changed since it was highlighted).
     fn activate(&mut self) -> BrowserAction {
         let Some(entry) = self.highlighted().cloned() else { return BrowserAction::None };
         let path = self.cwd.join(&entry.name);
         if entry.is_dir() {
             self.go(path, None);
-            return BrowserAction::None;
+        } else {
+            self.picking = Some(path);
+            self.ask_inspect();
         }
-        // Read the header again: the file may have changed since it was highlighted.
-        self.info = None;
-        self.refresh_info();
-        match self.info.as_ref().map(|i| &i.inspection) {
-            Some(Ok(inspection)) => BrowserAction::Pick { path, inspection: inspection.clone() },
-            Some(Err(e)) => {
-                self.notice = Some(format!("cannot read {}: {e}", entry.name));
-                BrowserAction::None
-            }
-            None => BrowserAction::None,
-        }
+        BrowserAction::None
     }
 
     // ---- keys -----------------------------------------------------------------------------
@@ -374,6 +506,15 @@ impl Browser {
     /// Fold a key. `acked` is the list of uploads the server acknowledged, newest first,
     /// as the pane shows it.
     pub fn on_key(&mut self, key: KeyEvent, acked: &[WavName]) -> BrowserAction {
+        let action = self.fold_key(key, acked);
+        if matches!(action, BrowserAction::Close | BrowserAction::Play(_)) {
+            // The pane goes away: a pick still being read is dropped with it.
+            self.picking = None;
+        }
+        action
+    }
+
+    fn fold_key(&mut self, key: KeyEvent, acked: &[WavName]) -> BrowserAction {
         if key.kind == KeyEventKind::Release {
             return BrowserAction::None;
         }
@@ -490,6 +631,11 @@ impl Browser {
     }
 }
 
+/// A file's name for a notice.
+fn shown(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +653,216 @@ mod tests {
         assert!(e("X.Wav", false).is_wav());
         assert!(!e("x.wav", true).is_wav());
         assert!(!e("wav", false).is_wav());
+    }
+
+    // ---- the disk work, answered by hand: no disk in these tests ---------------------------
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn listing(dir: &str, entries: &[Entry]) -> Result<Listing, String> {
+        Ok(Listing { dir: dir.into(), entries: entries.to_vec() })
+    }
+
+    fn ready() -> Result<Inspection, String> {
+        let wav = crate::wav::g711_wav(crate::wav::Law::MuLaw, &[0xff; 800]);
+        Ok(Inspection::of(&wav, wav.len() as u64))
+    }
+
+    fn list_req(p: &str) -> Request {
+        Request::List(p.into())
+    }
+
+    fn inspect_req(p: &str) -> Request {
+        Request::Inspect(p.into())
+    }
+
+    /// A pane on `/m` holding folders `one`, `two` and files `a.wav`, `b.wav`, listed.
+    fn listed() -> Browser {
+        let mut b = Browser::new(Path::new("/m"), None);
+        assert_eq!(b.take_requests(), [list_req("/m")]);
+        b.on_listed(Path::new("/m"), listing("/m", &[e("one", true), e("two", true), e("a.wav", false), e("b.wav", false)]));
+        assert_eq!(b.reading(), None);
+        b
+    }
+
+    fn highlighted(b: &Browser) -> &str {
+        b.highlighted().map(|e| e.name.as_str()).unwrap_or("")
+    }
+
+    #[test]
+    fn opening_only_asks_and_says_it_is_reading() {
+        let mut b = Browser::new(Path::new("/m"), None);
+        assert_eq!(b.reading(), Some(Path::new("/m")));
+        assert_eq!(b.visible_len(), 0);
+        assert_eq!(b.take_requests(), [list_req("/m")]);
+        assert!(b.take_requests().is_empty(), "asked once");
+        b.on_listed(Path::new("/m"), listing("/m", &[e("one", true), e("a.wav", false)]));
+        assert_eq!(b.reading(), None);
+        assert_eq!(highlighted(&b), "one");
+        assert!(b.take_requests().is_empty(), "a folder needs no header");
+        // Highlighting a file asks for its header; the info box waits for it.
+        b.on_key(key(KeyCode::Down), &[]);
+        assert_eq!(b.take_requests(), [inspect_req("/m/a.wav")]);
+        assert_eq!(b.info(), None);
+        assert_eq!(b.on_inspected(Path::new("/m/a.wav"), ready()), BrowserAction::None);
+        assert_eq!(b.info().unwrap().inspection, ready());
+        // Known already: moving away and back asks again, as the header may have changed.
+        b.on_key(key(KeyCode::Up), &[]);
+        b.on_key(key(KeyCode::Down), &[]);
+        assert_eq!(b.take_requests(), [inspect_req("/m/a.wav")]);
+    }
+
+    #[test]
+    fn a_folder_answered_late_is_dropped() {
+        let mut b = listed();
+        b.on_key(key(KeyCode::Enter), &[]); // into one/
+        b.on_key(key(KeyCode::Down), &[]); // the keys still act on what is shown
+        b.on_key(key(KeyCode::Enter), &[]); // into two/ instead
+        assert_eq!(b.take_requests(), [list_req("/m/one"), list_req("/m/two")]);
+        assert_eq!(b.reading(), Some(Path::new("/m/two")));
+        b.on_listed(Path::new("/m/one"), listing("/m/one", &[e("x.wav", false)]));
+        assert_eq!(b.cwd(), Path::new("/m"), "one/ is no longer wanted");
+        assert_eq!(b.visible_len(), 4);
+        b.on_listed(Path::new("/m/two"), listing("/m/two", &[e("y.wav", false)]));
+        assert_eq!(b.cwd(), Path::new("/m/two"));
+        assert_eq!(highlighted(&b), "y.wav");
+        // Answered twice (asked twice): the second answer finds nothing pending.
+        b.on_listed(Path::new("/m/two"), listing("/m/two", &[]));
+        assert_eq!(b.visible_len(), 1);
+        // Asking for the folder being read already does not read it twice.
+        b.parent();
+        b.parent();
+        assert_eq!(b.take_requests(), [inspect_req("/m/two/y.wav"), list_req("/m")]);
+        b.on_listed(Path::new("/m"), listing("/m", &[e("one", true), e("two", true)]));
+        assert_eq!(highlighted(&b), "two", "the parent highlights where we came from");
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_read_leaves_the_pane_where_it_was() {
+        let mut b = listed();
+        b.on_key(key(KeyCode::Char('/')), &[]);
+        b.on_key(key(KeyCode::Char('o')), &[]);
+        b.on_key(key(KeyCode::Enter), &[]); // ends typing, goes into one/
+        b.take_requests();
+        b.on_listed(Path::new("/m/one"), Err("Permission denied (os error 13)".into()));
+        assert_eq!(b.cwd(), Path::new("/m"));
+        assert_eq!(b.notice(), Some("cannot open /m/one: Permission denied (os error 13)"));
+        assert_eq!(b.filter(), &Filter::Applied("o".into()), "nothing changed but the notice");
+        assert_eq!(highlighted(&b), "one");
+        assert_eq!(b.reading(), None);
+    }
+
+    #[test]
+    fn reopening_shows_the_last_listing_at_once_and_reads_it_again() {
+        let mut b = listed();
+        b.on_key(key(KeyCode::Char('/')), &[]);
+        b.on_key(key(KeyCode::Char('b')), &[]);
+        b.take_requests();
+        assert_eq!(b.visible_len(), 1);
+        b.reopen();
+        assert_eq!(b.filter(), &Filter::Off);
+        assert_eq!(b.visible_len(), 4, "the remembered listing, unfiltered, before any answer");
+        assert_eq!(highlighted(&b), "b.wav");
+        assert_eq!(b.take_requests(), [list_req("/m")]);
+        // The refresh keeps the highlight and the place; new files show.
+        b.on_listed(Path::new("/m"), listing("/m", &[e("a.wav", false), e("b.wav", false), e("c.wav", false)]));
+        assert_eq!(highlighted(&b), "b.wav");
+        assert_eq!(b.visible_len(), 3);
+        b.reopen();
+        b.take_requests();
+        b.on_listed(Path::new("/m"), Err("No such file or directory (os error 2)".into()));
+        assert_eq!(b.notice(), Some("cannot read /m: No such file or directory (os error 2)"));
+        assert_eq!(b.visible_len(), 3, "the last listing stays");
+        // Reopened while a folder is still being read: that answer is awaited, not replaced.
+        b.on_key(key(KeyCode::Backspace), &[]);
+        b.reopen();
+        assert_eq!(b.take_requests(), [list_req("/")], "b.wav's header is still being read from before");
+        assert_eq!(b.reading(), Some(Path::new("/")));
+    }
+
+    #[test]
+    fn a_header_for_a_file_no_longer_highlighted_is_not_shown() {
+        let mut b = listed();
+        b.select_name("a.wav");
+        b.on_key(key(KeyCode::Down), &[]);
+        assert_eq!(b.take_requests(), [inspect_req("/m/a.wav"), inspect_req("/m/b.wav")]);
+        b.on_inspected(Path::new("/m/a.wav"), ready());
+        assert_eq!(b.info(), None, "b.wav is highlighted; its header is still coming");
+        b.on_inspected(Path::new("/m/b.wav"), Err("gone".into()));
+        assert_eq!(b.info().unwrap().inspection, Err("gone".into()));
+        // An answer nobody asked for changes nothing.
+        b.on_inspected(Path::new("/m/b.wav"), ready());
+        assert_eq!(b.info().unwrap().inspection, Err("gone".into()));
+    }
+
+    #[test]
+    fn header_reads_are_bounded_and_the_last_highlight_wins() {
+        let mut b = Browser::new(Path::new("/m"), None);
+        let files: Vec<Entry> = (0..10).map(|i| e(&format!("{i}.wav"), false)).collect();
+        b.on_listed(Path::new("/m"), listing("/m", &files));
+        for _ in 0..9 {
+            b.on_key(key(KeyCode::Down), &[]);
+        }
+        let asked = b.take_requests();
+        assert_eq!(asked.len(), 1 + MAX_INSPECTING, "the listing and the first reads only");
+        assert_eq!(asked[1..], ["/m/0.wav", "/m/1.wav", "/m/2.wav", "/m/3.wav"].map(inspect_req));
+        // One answer frees a slot: it goes to the file highlighted now.
+        b.on_inspected(Path::new("/m/0.wav"), ready());
+        assert_eq!(b.take_requests(), [inspect_req("/m/9.wav")]);
+        b.on_inspected(Path::new("/m/9.wav"), ready());
+        assert_eq!(b.info().unwrap().path, Path::new("/m/9.wav"));
+        for p in ["/m/1.wav", "/m/2.wav", "/m/3.wav"] {
+            b.on_inspected(Path::new(p), ready());
+        }
+        assert!(b.take_requests().is_empty());
+    }
+
+    #[test]
+    fn enter_picks_on_a_fresh_header_unless_the_highlight_moved_or_the_pane_closed() {
+        let mut b = listed();
+        b.select_name("a.wav");
+        b.take_requests();
+        b.on_inspected(Path::new("/m/a.wav"), ready());
+        // Known, but read again for the pick: the file may have changed.
+        assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+        assert_eq!(b.take_requests(), [inspect_req("/m/a.wav")]);
+        let Ok(ins) = ready() else { unreachable!() };
+        let pick = BrowserAction::Pick { path: "/m/a.wav".into(), inspection: ins };
+        assert_eq!(b.on_inspected(Path::new("/m/a.wav"), ready()), pick);
+        // A read under way when Enter comes serves the pick.
+        b.on_key(key(KeyCode::Down), &[]);
+        b.on_key(key(KeyCode::Enter), &[]);
+        assert_eq!(b.take_requests(), [inspect_req("/m/b.wav")]);
+        assert!(matches!(b.on_inspected(Path::new("/m/b.wav"), ready()), BrowserAction::Pick { .. }));
+        // Enter, then the highlight moves: no pick.
+        b.on_key(key(KeyCode::Enter), &[]);
+        b.on_key(key(KeyCode::Up), &[]);
+        b.take_requests();
+        assert_eq!(b.on_inspected(Path::new("/m/b.wav"), ready()), BrowserAction::None);
+        // Enter, then Esc: no pick either.
+        b.on_inspected(Path::new("/m/a.wav"), ready());
+        b.on_key(key(KeyCode::Enter), &[]);
+        assert_eq!(b.on_key(key(KeyCode::Esc), &[]), BrowserAction::Close);
+        b.take_requests();
+        assert_eq!(b.on_inspected(Path::new("/m/a.wav"), ready()), BrowserAction::None);
+        // A header that cannot be read is said, not picked.
+        b.on_key(key(KeyCode::Enter), &[]);
+        b.take_requests();
+        assert_eq!(b.on_inspected(Path::new("/m/a.wav"), Err("gone".into())), BrowserAction::None);
+        assert_eq!(b.notice(), Some("cannot read a.wav: gone"));
+    }
+
+    #[test]
+    fn listing_makes_a_relative_folder_absolute() {
+        assert!(is_plain_absolute(Path::new("/a/b")));
+        assert!(!is_plain_absolute(Path::new("/a/../b")));
+        assert!(!is_plain_absolute(Path::new("a")));
+        let here = list(Path::new(".")).unwrap();
+        assert_eq!(here.dir, std::fs::canonicalize(".").unwrap());
+        assert!(here.entries.iter().any(|e| e.name == "Cargo.toml"));
+        let up = list(Path::new("src/..")).unwrap();
+        assert_eq!(up.dir, here.dir);
     }
 }

@@ -50,7 +50,7 @@ pub async fn run(app: App, net_cfg: net::NetConfig, log_path: Option<&Path>) -> 
             },
             _ = pause => paused_until = None,
             _ = tick.tick() => s.on_tick(Instant::now()),
-            Some(io) = io_rx.recv() => s.app.on_io(io),
+            Some(io) = io_rx.recv() => s.on_io(io).await,
             n = net_rx.recv_many(&mut batch, 512) => {
                 if n == 0 { break; }
                 let now = Instant::now();

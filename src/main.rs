@@ -89,7 +89,14 @@ fn main() -> anyhow::Result<()> {
             init_tracing();
             rt.block_on(demo_server(args))
         }
-        None => rt.block_on(client(cli.client)),
+        None => {
+            let result = rt.block_on(client(cli.client));
+            // Dropping the runtime would wait for every blocking task, and a file browser
+            // read stuck on a dead network drive (or a FIFO) may never end. Uploads and saves
+            // were waited for already.
+            rt.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
+        }
     }
 }
 

@@ -114,6 +114,23 @@ impl Effects {
                     let _ = io.send(ev).await;
                 });
             }
+            Effect::ListDir(dir) => {
+                let io = self.io.clone();
+                // Not counted as busy: quitting need not wait for a folder on a slow drive.
+                tokio::spawn(async move {
+                    let d = dir.clone();
+                    let result = flatten(tokio::task::spawn_blocking(move || crate::browser::list(&d)).await);
+                    let _ = io.send(IoEvent::Listed { dir, result }).await;
+                });
+            }
+            Effect::Inspect { path, purpose } => {
+                let io = self.io.clone();
+                tokio::spawn(async move {
+                    let p = path.clone();
+                    let result = flatten(tokio::task::spawn_blocking(move || crate::convert::inspect(&p)).await);
+                    let _ = io.send(IoEvent::Inspected { path, purpose, result }).await;
+                });
+            }
             Effect::Discard(spill) => {
                 let _ = std::fs::remove_file(spill);
             }
@@ -129,6 +146,15 @@ impl Effects {
                 });
             }
         }
+    }
+}
+
+/// A blocking read's result with its error as text; a read that panicked is an error too,
+/// so the app always hears back and never waits for an answer that will not come.
+fn flatten<T>(joined: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, String> {
+    match joined {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the read failed: {e}")),
     }
 }
 
@@ -250,6 +276,12 @@ impl Session {
         self.log_file.follow(&mut self.app);
     }
 
+    /// Fold an effect's result and carry out what it leads to.
+    pub async fn on_io(&mut self, ev: IoEvent) {
+        let effects = self.app.on_io(ev);
+        self.apply_all(effects).await;
+    }
+
     pub async fn apply_all(&mut self, effects: Vec<Effect>) {
         for e in effects {
             self.effects.apply(e).await;
@@ -261,13 +293,14 @@ impl Session {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while self.effects.in_flight() > 0 {
             tokio::select! {
-                Some(io) = io_rx.recv() => self.app.on_io(io),
+                // Quitting: what a late answer leads to (a pick, a read) is not started.
+                Some(io) = io_rx.recv() => drop(self.app.on_io(io)),
                 _ = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
         while let Ok(io) = io_rx.try_recv() {
-            self.app.on_io(io);
+            drop(self.app.on_io(io));
         }
         self.on_tick(Instant::now());
     }
@@ -293,5 +326,38 @@ mod tests {
         assert_eq!(b.file_name().unwrap(), "rtp_capture_x_2.wav");
         let IoEvent::SaveFailed { error, .. } = save(&dir.path().join("nope"), "a.wav", b"1", 0.0) else { panic!() };
         assert!(error.contains("No such file"), "{error}");
+    }
+
+    /// A FIFO blocks whoever opens it until a writer comes: a stand-in for a file on a drive
+    /// that does not answer. Reading its header must not hold up the loop that applies
+    /// effects, nor a folder listing asked for after it.
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_that_hangs_holds_up_nothing_else() {
+        use crate::app::Purpose;
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("slow.wav");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo (coreutils)");
+        assert!(made.success());
+        let (cmd, _cmd_rx) = mpsc::channel(4);
+        let (io, mut io_rx) = mpsc::channel(4);
+        let fx = Effects::new(cmd, io);
+        let limit = Duration::from_secs(10);
+        let inspect = Effect::Inspect { path: fifo.clone(), purpose: Purpose::Browser };
+        tokio::time::timeout(limit, fx.apply(inspect)).await.expect("apply returns while the FIFO has no writer");
+        tokio::time::timeout(limit, fx.apply(Effect::ListDir(dir.path().to_path_buf()))).await.unwrap();
+        let Some(IoEvent::Listed { result: Ok(listing), .. }) = tokio::time::timeout(limit, io_rx.recv()).await.unwrap() else {
+            panic!("the listing answers first")
+        };
+        assert_eq!(listing.entries.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["slow.wav"]);
+        assert_eq!(fx.in_flight(), 0, "reads are not work that quitting waits for");
+        // A writer comes: the header read ends.
+        let wav = crate::wav::g711_wav(crate::wav::Law::MuLaw, &[0xff; 800]);
+        let writer = tokio::task::spawn_blocking(move || std::fs::write(fifo, wav));
+        let answer = tokio::time::timeout(limit, io_rx.recv()).await.unwrap();
+        let Some(IoEvent::Inspected { result: Ok(ins), purpose: Purpose::Browser, .. }) = answer else { panic!("{answer:?}") };
+        assert_eq!(ins.verdict, crate::wav::Verdict::Ready);
+        writer.await.unwrap().unwrap();
     }
 }

@@ -70,7 +70,7 @@ async fn event_loop(
                 s.on_tick(Instant::now());
                 terminal.draw(|f| ui::render(&s.app, &theme, f)).context("drawing the screen")?;
             }
-            Some(io) = io_rx.recv() => s.app.on_io(io),
+            Some(io) = io_rx.recv() => s.on_io(io).await,
             n = net_rx.recv_many(&mut batch, NET_BATCH) => {
                 if n == 0 {
                     return Ok(());

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use sipdeck::browser::{Browser, BrowserAction, Filter, Focus, Show};
+use sipdeck::browser::{self, Browser, BrowserAction, Filter, Focus, Request, Show};
 use sipdeck::protocol::WavName;
 use sipdeck::ui::browser::render_browser;
 use sipdeck::ui::Theme;
@@ -60,10 +60,55 @@ fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
+/// Do the reads the pane asked for here and now (the runner does them on blocking threads)
+/// and fold the answers; returns the pick an answer gave, if any.
+fn settle(b: &mut Browser) -> BrowserAction {
+    let mut picked = BrowserAction::None;
+    loop {
+        let requests = b.take_requests();
+        if requests.is_empty() {
+            return picked;
+        }
+        for r in requests {
+            match r {
+                Request::List(dir) => b.on_listed(&dir, browser::list(&dir).map_err(|e| e.to_string())),
+                Request::Inspect(path) => {
+                    let answer = sipdeck::convert::inspect(&path).map_err(|e| e.to_string());
+                    match b.on_inspected(&path, answer) {
+                        BrowserAction::None => {}
+                        action => picked = action,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The pane on `start`, its folder listed.
+fn open(start: &Path, home: Option<PathBuf>) -> Browser {
+    let mut b = Browser::new(start, home);
+    settle(&mut b);
+    b
+}
+
+/// A key, with the reads it asks for done: the key's action, or the pick it led to.
+fn hit(b: &mut Browser, code: KeyCode, acked: &[WavName]) -> BrowserAction {
+    let action = b.on_key(key(code), acked);
+    match settle(b) {
+        BrowserAction::None => action,
+        picked => picked,
+    }
+}
+
+fn select(b: &mut Browser, name: &str) {
+    b.select_name(name);
+    settle(b);
+}
+
 fn press(b: &mut Browser, keys: &str) -> BrowserAction {
     let mut last = BrowserAction::None;
     for c in keys.chars() {
-        last = b.on_key(key(KeyCode::Char(c)), &[]);
+        last = hit(b, KeyCode::Char(c), &[]);
     }
     last
 }
@@ -79,7 +124,7 @@ fn highlighted(b: &Browser) -> String {
 #[test]
 fn lists_folders_first_then_wavs_and_toggles_all_files() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     assert_eq!(b.cwd_label(), "~/music");
     assert_eq!(names(&b), ["assets", "Empty", "a-ready.wav", "alaw.wav", "B-stereo.WAV", "broken.wav"]);
     assert_eq!(b.show(), Show::Wavs);
@@ -99,55 +144,56 @@ fn lists_folders_first_then_wavs_and_toggles_all_files() {
 #[test]
 fn walks_down_up_and_home() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     assert_eq!(highlighted(&b), "assets");
-    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+    assert_eq!(hit(&mut b, KeyCode::Enter, &[]), BrowserAction::None);
     assert_eq!(b.cwd(), t.music().join("assets"));
     assert_eq!(names(&b), ["tone.wav"]);
     // Backspace goes to the parent with the folder we came from highlighted.
-    b.on_key(key(KeyCode::Backspace), &[]);
+    hit(&mut b, KeyCode::Backspace, &[]);
     assert_eq!(b.cwd(), t.music());
     assert_eq!(highlighted(&b), "assets");
     press(&mut b, "j");
-    b.on_key(key(KeyCode::Right), &[]);
+    hit(&mut b, KeyCode::Right, &[]);
     assert_eq!(b.cwd_label(), "~/music/Empty");
     assert!(names(&b).is_empty());
-    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
-    b.on_key(key(KeyCode::Left), &[]);
-    b.on_key(key(KeyCode::Left), &[]);
+    assert_eq!(hit(&mut b, KeyCode::Enter, &[]), BrowserAction::None);
+    hit(&mut b, KeyCode::Left, &[]);
+    hit(&mut b, KeyCode::Left, &[]);
     assert_eq!(b.cwd_label(), "~");
     assert_eq!(highlighted(&b), "music");
     press(&mut b, "jjjj");
     assert_eq!(highlighted(&b), "other", "moving stops at the last row");
     press(&mut b, "kkkkk");
     assert_eq!(highlighted(&b), "music");
-    b.on_key(key(KeyCode::End), &[]);
+    hit(&mut b, KeyCode::End, &[]);
     assert_eq!(highlighted(&b), "other");
-    b.on_key(key(KeyCode::Enter), &[]);
+    hit(&mut b, KeyCode::Enter, &[]);
     press(&mut b, "~");
     assert_eq!(b.cwd(), t.home);
     // Right on a file does not pick it; only Enter does.
-    b.change_dir(t.music()).unwrap();
+    b.change_dir(t.music());
+    settle(&mut b);
     press(&mut b, "jj");
-    assert_eq!(b.on_key(key(KeyCode::Right), &[]), BrowserAction::None);
+    assert_eq!(hit(&mut b, KeyCode::Right, &[]), BrowserAction::None);
 }
 
 #[test]
 fn a_folder_that_vanished_leaves_the_pane_where_it_was() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     std::fs::remove_dir(t.music().join("Empty")).unwrap();
     press(&mut b, "j");
     assert_eq!(highlighted(&b), "Empty");
-    b.on_key(key(KeyCode::Enter), &[]);
+    hit(&mut b, KeyCode::Enter, &[]);
     assert_eq!(b.cwd(), t.music());
     assert!(b.notice().unwrap().starts_with("cannot open"), "{:?}", b.notice());
     // The next folder that opens clears the notice.
     press(&mut b, "k");
-    b.on_key(key(KeyCode::Enter), &[]);
+    hit(&mut b, KeyCode::Enter, &[]);
     assert_eq!(b.cwd(), t.music().join("assets"));
     assert_eq!(b.notice(), None);
-    let mut b = Browser::new(Path::new("/definitely/not/here"), None);
+    let mut b = open(Path::new("/definitely/not/here"), None);
     assert!(b.notice().unwrap().contains("cannot open"));
     assert_eq!(b.visible_len(), 0);
     press(&mut b, "~");
@@ -157,7 +203,7 @@ fn a_folder_that_vanished_leaves_the_pane_where_it_was() {
 #[test]
 fn filters_by_name_as_you_type() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     press(&mut b, "/");
     assert_eq!(b.filter(), &Filter::Typing(String::new()));
     // Letters that are keys elsewhere (a, j, k, ~, 6) are text while typing.
@@ -165,34 +211,34 @@ fn filters_by_name_as_you_type() {
     assert_eq!(names(&b), ["assets", "a-ready.wav", "alaw.wav", "B-stereo.WAV", "broken.wav"]);
     press(&mut b, "L");
     assert_eq!(names(&b), ["alaw.wav"], "the filter ignores case");
-    b.on_key(key(KeyCode::Backspace), &[]);
+    hit(&mut b, KeyCode::Backspace, &[]);
     press(&mut b, "-");
     assert_eq!(names(&b), ["a-ready.wav"]);
     // Enter ends typing and picks the one match.
-    let BrowserAction::Pick { path, inspection } = b.on_key(key(KeyCode::Enter), &[]) else { panic!("no pick") };
+    let BrowserAction::Pick { path, inspection } = hit(&mut b, KeyCode::Enter, &[]) else { panic!("no pick") };
     assert_eq!(path, t.music().join("a-ready.wav"));
     assert_eq!(inspection.verdict, Verdict::Ready);
     assert_eq!(b.filter(), &Filter::Applied("a-".into()));
     // Keys navigate again; Esc clears the filter before it closes the pane.
     press(&mut b, "j");
-    assert_eq!(b.on_key(key(KeyCode::Esc), &[]), BrowserAction::None);
+    assert_eq!(hit(&mut b, KeyCode::Esc, &[]), BrowserAction::None);
     assert_eq!(b.filter(), &Filter::Off);
     assert_eq!(highlighted(&b), "a-ready.wav");
-    assert_eq!(b.on_key(key(KeyCode::Esc), &[]), BrowserAction::Close);
+    assert_eq!(hit(&mut b, KeyCode::Esc, &[]), BrowserAction::Close);
     // Nothing matches: Enter only applies the filter.
     press(&mut b, "/zzz");
     assert_eq!(b.visible_len(), 0);
-    assert_eq!(b.on_key(key(KeyCode::Enter), &[]), BrowserAction::None);
+    assert_eq!(hit(&mut b, KeyCode::Enter, &[]), BrowserAction::None);
     // Backspace past the start of an empty filter leaves typing.
     press(&mut b, "/");
     for _ in 0..4 {
-        b.on_key(key(KeyCode::Backspace), &[]);
+        hit(&mut b, KeyCode::Backspace, &[]);
     }
     assert_eq!(b.filter(), &Filter::Off);
     assert_eq!(b.visible_len(), 6);
     // Entering a folder drops the filter.
     press(&mut b, "/ass");
-    b.on_key(key(KeyCode::Enter), &[]);
+    hit(&mut b, KeyCode::Enter, &[]);
     assert_eq!(b.cwd(), t.music().join("assets"));
     assert_eq!(b.filter(), &Filter::Off);
 }
@@ -200,13 +246,13 @@ fn filters_by_name_as_you_type() {
 #[test]
 fn picks_carry_the_verdict() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     let mut verdicts = Vec::new();
     press(&mut b, "a");
     let files: Vec<String> = b.visible().filter(|e| !e.is_dir()).map(|e| e.name.clone()).collect();
     for name in files {
-        b.select_name(&name);
-        let BrowserAction::Pick { inspection, .. } = b.on_key(key(KeyCode::Enter), &[]) else { panic!("{name}") };
+        select(&mut b, &name);
+        let BrowserAction::Pick { inspection, .. } = hit(&mut b, KeyCode::Enter, &[]) else { panic!("{name}") };
         let info = b.info().unwrap();
         assert_eq!(info.inspection.as_ref().unwrap(), &inspection, "the info box shows what was picked");
         verdicts.push((name, inspection.verdict));
@@ -238,24 +284,24 @@ fn picks_carry_the_verdict() {
 #[test]
 fn plays_from_the_acknowledged_list() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     let acked: Vec<WavName> = ["new.wav", "old.wav"].iter().map(|n| n.parse().unwrap()).collect();
     // 6 plays the highlighted acknowledged file from either list.
-    assert_eq!(b.on_key(key(KeyCode::Char('6')), &acked), BrowserAction::Play(acked[0].clone()));
-    b.on_key(key(KeyCode::Tab), &acked);
+    assert_eq!(hit(&mut b, KeyCode::Char('6'), &acked), BrowserAction::Play(acked[0].clone()));
+    hit(&mut b, KeyCode::Tab, &acked);
     assert_eq!(b.focus(), Focus::Acked);
-    b.on_key(key(KeyCode::Char('j')), &acked);
-    b.on_key(key(KeyCode::Char('j')), &acked);
+    hit(&mut b, KeyCode::Char('j'), &acked);
+    hit(&mut b, KeyCode::Char('j'), &acked);
     assert_eq!(b.acked_selected(), 1);
-    assert_eq!(b.on_key(key(KeyCode::Enter), &acked), BrowserAction::Play(acked[1].clone()));
+    assert_eq!(hit(&mut b, KeyCode::Enter, &acked), BrowserAction::Play(acked[1].clone()));
     // j/k move in the focused list only.
     assert_eq!(highlighted(&b), "assets");
-    b.on_key(key(KeyCode::Tab), &acked);
-    assert_eq!(b.on_key(key(KeyCode::Enter), &acked), BrowserAction::None);
+    hit(&mut b, KeyCode::Tab, &acked);
+    assert_eq!(hit(&mut b, KeyCode::Enter, &acked), BrowserAction::None);
     assert_eq!(b.cwd(), t.music().join("assets"));
     // The list shrank (a new session): the selection follows; nothing to play says so.
-    assert_eq!(b.on_key(key(KeyCode::Char('6')), &acked[..1]), BrowserAction::Play(acked[0].clone()));
-    assert_eq!(b.on_key(key(KeyCode::Char('6')), &[]), BrowserAction::None);
+    assert_eq!(hit(&mut b, KeyCode::Char('6'), &acked[..1]), BrowserAction::Play(acked[0].clone()));
+    assert_eq!(hit(&mut b, KeyCode::Char('6'), &[]), BrowserAction::None);
     assert!(b.notice().unwrap().contains("nothing was acknowledged"));
 }
 
@@ -278,7 +324,7 @@ fn acked_two() -> Vec<(WavName, DateTime<Local>)> {
 #[test]
 fn snapshot_ready_file() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     press(&mut b, "jj");
     insta::assert_snapshot!("ready_file", draw(&b, &acked_two(), 100, 22).backend());
 }
@@ -286,7 +332,7 @@ fn snapshot_ready_file() {
 #[test]
 fn snapshot_file_to_convert_while_filtering() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     press(&mut b, "/ste");
     insta::assert_snapshot!("convert_filtering", draw(&b, &[], 100, 22).backend());
 }
@@ -294,17 +340,17 @@ fn snapshot_file_to_convert_while_filtering() {
 #[test]
 fn snapshot_broken_file_all_files_acked_focus() {
     let t = tree();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
+    let mut b = open(&t.music(), Some(t.home.clone()));
     press(&mut b, "a");
-    b.select_name("broken.wav");
-    b.on_key(key(KeyCode::Tab), &[]);
+    select(&mut b, "broken.wav");
+    hit(&mut b, KeyCode::Tab, &[]);
     insta::assert_snapshot!("broken_all_files", draw(&b, &acked_two(), 100, 22).backend());
 }
 
 #[test]
 fn snapshot_empty_folder_narrow() {
     let t = tree();
-    let mut b = Browser::new(&t.music().join("Empty"), Some(t.home.clone()));
+    let mut b = open(&t.music().join("Empty"), Some(t.home.clone()));
     b.set_notice("nothing to upload here");
     insta::assert_snapshot!("empty_narrow", draw(&b, &[], 60, 16).backend());
 }
@@ -314,9 +360,27 @@ fn snapshot_too_long_to_convert_whole() {
     let t = tree();
     // 140 s of 8 kHz A-law (1.1 MB): converting gives more than fits in one upload.
     std::fs::write(t.music().join("long.wav"), g711_wav(Law::ALaw, &vec![0xd5; 8000 * 140])).unwrap();
-    let mut b = Browser::new(&t.music(), Some(t.home.clone()));
-    b.select_name("long.wav");
+    let mut b = open(&t.music(), Some(t.home.clone()));
+    select(&mut b, "long.wav");
     insta::assert_snapshot!("too_long", draw(&b, &[], 100, 22).backend());
+}
+
+#[test]
+fn snapshot_while_reading() {
+    let t = tree();
+    // Just opened: nothing listed yet.
+    let b = Browser::new(&t.music(), Some(t.home.clone()));
+    insta::assert_snapshot!("reading_first", draw(&b, &[], 60, 16).backend());
+    // Going into assets/ while the listing shown stays usable: a file highlighted on the way
+    // waits for its header.
+    let mut b = open(&t.music(), Some(t.home.clone()));
+    assert_eq!(highlighted(&b), "assets");
+    b.on_key(key(KeyCode::Enter), &[]);
+    b.on_key(key(KeyCode::Char('j')), &[]);
+    b.on_key(key(KeyCode::Char('j')), &[]);
+    insta::assert_snapshot!("reading_folder_and_header", draw(&b, &[], 100, 22).backend());
+    settle(&mut b);
+    assert_eq!(b.cwd(), t.music().join("assets"));
 }
 
 // ---- the pane inside the dashboard ----------------------------------------------------------
@@ -334,9 +398,30 @@ fn dashboard(t: &Tree) -> sipdeck::app::App {
     app.wall_clock = || at(10, 0, 0);
     app.log = LogRing::default();
     // The pane as key 5 opens it, with the fixture's home instead of $HOME.
-    app.browser = Some(Browser::new(&t.music(), Some(t.home.clone())));
+    app.browser = Some(open(&t.music(), Some(t.home.clone())));
     app.dialog = Some(sipdeck::app::Dialog::Browser);
     app
+}
+
+/// A key to the app, with the disk reads it leads to done and folded as the runner would.
+fn app_key(app: &mut sipdeck::app::App, code: KeyCode) -> Vec<sipdeck::app::Effect> {
+    use sipdeck::app::{Effect, IoEvent};
+    let mut queue: std::collections::VecDeque<Effect> = app.on_key(key(code)).into();
+    let mut rest = vec![];
+    while let Some(e) = queue.pop_front() {
+        let answer = match e {
+            Effect::ListDir(dir) => IoEvent::Listed { result: browser::list(&dir).map_err(|e| e.to_string()), dir },
+            Effect::Inspect { path, purpose } => {
+                IoEvent::Inspected { result: sipdeck::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+            }
+            other => {
+                rest.push(other);
+                continue;
+            }
+        };
+        queue.extend(app.on_io(answer));
+    }
+    rest
 }
 
 fn draw_app(app: &sipdeck::app::App, w: u16, h: u16) -> TestBackend {
@@ -349,16 +434,16 @@ fn draw_app(app: &sipdeck::app::App, w: u16, h: u16) -> TestBackend {
 fn snapshot_pane_over_the_dashboard_and_the_convert_offer() {
     let t = tree();
     let mut app = dashboard(&t);
-    app.browser.as_mut().unwrap().select_name("B-stereo.WAV");
+    select(app.browser.as_mut().unwrap(), "B-stereo.WAV");
     insta::assert_snapshot!("dashboard_pane", draw_app(&app, 100, 26));
-    app.on_key(key(KeyCode::Enter));
+    app_key(&mut app, KeyCode::Enter);
     assert!(matches!(app.dialog, Some(sipdeck::app::Dialog::Convert(_))));
     insta::assert_snapshot!("dashboard_convert_offer", draw_app(&app, 100, 26));
-    app.on_key(key(KeyCode::Esc));
+    app_key(&mut app, KeyCode::Esc);
     std::fs::write(t.music().join("long.wav"), g711_wav(Law::ALaw, &vec![0xd5; 8000 * 140])).unwrap();
-    app.on_key(key(KeyCode::Esc));
-    app.on_key(key(KeyCode::Char('5')));
-    app.browser.as_mut().unwrap().select_name("long.wav");
-    app.on_key(key(KeyCode::Enter));
+    app_key(&mut app, KeyCode::Esc);
+    app_key(&mut app, KeyCode::Char('5'));
+    select(app.browser.as_mut().unwrap(), "long.wav");
+    app_key(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("dashboard_first_part_offer", draw_app(&app, 100, 26));
 }

@@ -87,3 +87,36 @@ fn browse_upload_convert_ack_and_play() {
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");
 }
+
+/// A file that never answers (a FIFO without a writer stands in for a dead network drive)
+/// freezes neither the keys nor the screen, and does not keep sipdeck from exiting.
+#[test]
+fn a_file_that_never_answers_freezes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let wavs = dir.path().join("wavs");
+    std::fs::create_dir(&wavs).unwrap();
+    std::fs::write(wavs.join("a-ready.wav"), sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &[0xff; 8000])).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(wavs.join("b-stuck.wav")).status().expect("mkfifo (coreutils)");
+    assert!(made.success());
+    let cmd = format!("{} --demo --wav-dir '{}'", sipdeck(), wavs.display());
+    let t = Tmux::start(&cmd, dir.path(), 100, 30, &[]);
+    t.wait_for("connection", WAIT, |s| s.contains("● connected"));
+    t.keys(&["5"]);
+    t.wait_for("the listing", WAIT, |s| s.contains("b-stuck.wav") && s.contains("ready: 8000 Hz mono mu-law"));
+    t.keys(&["j"]);
+    t.wait_for("the stuck header read", WAIT, |s| s.contains("reading its header…"));
+    // The keys still work: back to the ready file, whose header shows, and Enter uploads it.
+    t.keys(&["k"]);
+    t.wait_for("the ready file's header", WAIT, |s| s.contains("ready: 8000 Hz mono mu-law"));
+    t.keys(&["Enter"]);
+    t.wait_for("the ack", WAIT, |s| s.contains("acknowledged: a-ready.wav (8058 bytes)"));
+    // Enter on the stuck file waits for its header; Esc closes the pane all the same.
+    t.keys(&["j"]);
+    t.keys(&["Enter"]);
+    t.wait_for("the pick to wait", WAIT, |s| s.contains("reading its header…"));
+    t.keys(&["Escape"]);
+    t.wait_for("the pane to close", WAIT, |s| !s.contains("Upload a WAV:"));
+    t.keys(&["8"]);
+    let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
+    assert!(s.contains("sipdeck exited with 0"), "{s}");
+}

@@ -129,6 +129,30 @@ fn line_mode_speaks_the_reference_menu() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "only tone.wav and the capture remain");
 }
 
+/// `5 <path>` judges the file as the browser does: converted when it must be, refused
+/// when it is broken.
+#[test]
+fn line_mode_uploads_take_the_browsers_verdict() {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Plain::start(&["--demo"], dir.path());
+    p.expect("connected to ws://");
+    let chord = assets.join("chord-44k-stereo.wav");
+    p.send(&format!("5 {}", chord.display()));
+    p.expect(&format!("converting {} to 8 kHz mono mu-law, to upload as chord-44k-stereo.wav", chord.display()));
+    p.expect(&format!("converted {}: 3.0 s, 24058 bytes; uploading", chord.display()));
+    p.expect("srv WAV_ACK: chord-44k-stereo.wav (24058 bytes)");
+    p.send("5");
+    p.expect("enter the path of the WAV file to upload:");
+    p.send(assets.join("broken.wav").to_str().unwrap());
+    p.expect("not uploaded: broken.wav: broken, will not be sent");
+    p.send(&format!("5 {}", assets.join("tone-8k-mulaw.wav").display()));
+    p.expect("srv WAV_ACK: tone-8k-mulaw.wav (32058 bytes)");
+    p.send("8");
+    assert_eq!(p.wait_exit(), 0);
+    assert!(!p.seen.iter().any(|l| l.contains("WAV_ACK: broken.wav")), "{:?}", p.seen);
+}
+
 #[test]
 fn end_of_input_quits_and_keeps_unsaved_audio() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,12 +1,16 @@
 //! Uploading through the file browser: open the pane, pick a file, confirm a conversion,
-//! play an acknowledged upload. The pane's own navigation lives in [`crate::browser`].
+//! play an acknowledged upload. The pane's own navigation lives in [`crate::browser`]; the
+//! disk reads it asks for go out as [`Effect::ListDir`] and [`Effect::Inspect`] and come
+//! back as [`IoEvent::Listed`](super::IoEvent::Listed) and
+//! [`IoEvent::Inspected`](super::IoEvent::Inspected). Upload commands (line mode) are
+//! judged by the same verdict.
 
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{App, Dialog, Effect, LogKind};
-use crate::browser::{Browser, BrowserAction};
+use super::{App, Dialog, Effect, LogKind, Purpose};
+use crate::browser::{Browser, BrowserAction, Listing, Request};
 use crate::convert::{Inspection, Length, Plan};
 use crate::protocol::{ClientMsg, WavName};
 use crate::wav::Verdict;
@@ -33,18 +37,57 @@ impl ConvertOffer {
     }
 }
 
+/// What a file's verdict means for sending it.
+#[derive(Debug, Clone, PartialEq)]
+enum Judged {
+    /// Ready: upload it as it is.
+    Send,
+    /// Readable but not what the line takes: convert it first.
+    Convert(ConvertOffer),
+    /// Never sent, for this reason.
+    Refuse(String),
+}
+
+fn judge(path: &Path, ins: Inspection) -> Judged {
+    let name = match WavName::from_path(path) {
+        Ok(n) => n,
+        Err(e) => return Judged::Refuse(e.to_string()),
+    };
+    match (&ins.verdict, ins.plan()) {
+        (Verdict::Ready, _) => Judged::Send,
+        (Verdict::Convert(_), Some(plan)) => {
+            Judged::Convert(ConvertOffer { path: path.to_path_buf(), name, verdict: ins.verdict, plan })
+        }
+        (verdict, _) => Judged::Refuse(verdict.to_string()),
+    }
+}
+
 fn shown(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 impl App {
-    /// Open the pane where it was left (reading the folder again), or at `--wav-dir`.
-    pub(super) fn open_browser(&mut self) {
+    /// Open the pane where it was left (its last listing at once, read again in the
+    /// background), or at `--wav-dir` the first time.
+    pub(super) fn open_browser(&mut self) -> Vec<Effect> {
         match &mut self.browser {
             Some(b) => b.reopen(),
             None => self.browser = Some(Browser::new(&self.cfg.wav_dir, Browser::env_home())),
         }
         self.dialog = Some(Dialog::Browser);
+        self.browser_reads()
+    }
+
+    /// The disk reads the pane asked for, as effects.
+    fn browser_reads(&mut self) -> Vec<Effect> {
+        let Some(b) = self.browser.as_mut() else { return vec![] };
+        b.take_requests()
+            .into_iter()
+            .map(|r| match r {
+                Request::List(dir) => Effect::ListDir(dir),
+                Request::Inspect(path) => Effect::Inspect { path, purpose: Purpose::Browser },
+            })
+            .collect()
     }
 
     /// Say something in the pane's status line, if the pane exists.
@@ -59,6 +102,12 @@ impl App {
         let Some(browser) = self.browser.as_mut() else { return vec![] };
         let action = browser.on_key(key, &acked);
         self.dialog = Some(Dialog::Browser);
+        let mut effects = self.browser_reads();
+        effects.extend(self.on_browser_action(action));
+        effects
+    }
+
+    fn on_browser_action(&mut self, action: BrowserAction) -> Vec<Effect> {
         match action {
             BrowserAction::None => vec![],
             BrowserAction::Close => {
@@ -74,34 +123,83 @@ impl App {
         }
     }
 
+    pub(super) fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) -> Vec<Effect> {
+        if let Some(b) = self.browser.as_mut() {
+            b.on_listed(dir, result);
+        }
+        self.browser_reads()
+    }
+
+    pub(super) fn on_browser_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> Vec<Effect> {
+        let Some(b) = self.browser.as_mut() else { return vec![] };
+        let action = b.on_inspected(path, result);
+        let mut effects = self.browser_reads();
+        // A pick lands only in the open pane (closing it drops a pick still being read).
+        if matches!(self.dialog, Some(Dialog::Browser)) {
+            effects.extend(self.on_browser_action(action));
+        }
+        effects
+    }
+
     fn on_pick(&mut self, path: PathBuf, ins: Inspection) -> Vec<Effect> {
-        let file = shown(&path);
-        let name = match WavName::from_path(&path) {
-            Ok(n) => n,
-            Err(e) => {
-                self.refuse(&file, e.to_string());
-                return vec![];
-            }
-        };
-        match (&ins.verdict, ins.plan()) {
-            (Verdict::Ready, _) => {
-                if !self.connected() {
-                    self.refuse(&file, "not connected".into());
-                    return vec![];
-                }
-                self.log(LogKind::Info, format!("uploading {}", path.display()));
-                self.tell_browser(format!("uploading {file}…"));
-                vec![Effect::Upload(path)]
-            }
-            (Verdict::Convert(_), Some(plan)) => {
-                self.dialog = Some(Dialog::Convert(ConvertOffer { path, name, verdict: ins.verdict, plan }));
+        match judge(&path, ins) {
+            Judged::Send => self.upload_now(path),
+            Judged::Convert(offer) => {
+                self.dialog = Some(Dialog::Convert(offer));
                 vec![]
             }
-            (verdict, _) => {
-                self.refuse(&file, verdict.to_string());
+            Judged::Refuse(why) => {
+                self.refuse(&shown(&path), why);
                 vec![]
             }
         }
+    }
+
+    /// An upload command, its header read: the browser's verdict, with no one to ask, so a
+    /// file to convert is converted at once (only its first part when all of it would not
+    /// fit, as the log says).
+    pub(super) fn on_upload_inspected(&mut self, path: PathBuf, result: Result<Inspection, String>) -> Vec<Effect> {
+        let ins = match result {
+            Ok(ins) => ins,
+            Err(e) => {
+                self.refuse(&shown(&path), format!("cannot read it: {e}"));
+                return vec![];
+            }
+        };
+        match judge(&path, ins) {
+            Judged::Send => self.upload_now(path),
+            Judged::Convert(offer) => self.convert_now(offer),
+            Judged::Refuse(why) => {
+                self.refuse(&shown(&path), why);
+                vec![]
+            }
+        }
+    }
+
+    fn upload_now(&mut self, path: PathBuf) -> Vec<Effect> {
+        let file = shown(&path);
+        if !self.connected() {
+            self.refuse(&file, "not connected".into());
+            return vec![];
+        }
+        self.log(LogKind::Info, format!("uploading {}", path.display()));
+        self.tell_browser(format!("uploading {file}…"));
+        vec![Effect::Upload(path)]
+    }
+
+    fn convert_now(&mut self, offer: ConvertOffer) -> Vec<Effect> {
+        if !self.connected() {
+            self.refuse(&offer.name.to_string(), "not connected".into());
+            return vec![];
+        }
+        let length = offer.length();
+        let what = match length {
+            Length::Whole => "converting".to_string(),
+            Length::FirstPart => format!("converting the first {:.1} s of", crate::convert::max_seconds()),
+        };
+        self.log(LogKind::Info, format!("{what} {} to 8 kHz mono mu-law, to upload as {}", offer.path.display(), offer.name));
+        self.tell_browser(format!("converting {}…", offer.name));
+        vec![Effect::UploadConverted { path: offer.path, length }]
     }
 
     fn refuse(&mut self, file: &str, why: String) {
@@ -113,18 +211,7 @@ impl App {
         match key.code {
             KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('f') => {
                 self.dialog = Some(Dialog::Browser);
-                if !self.connected() {
-                    self.refuse(&offer.name.to_string(), "not connected".into());
-                    return vec![];
-                }
-                let length = offer.length();
-                let what = match length {
-                    Length::Whole => "converting".to_string(),
-                    Length::FirstPart => format!("converting the first {:.1} s of", crate::convert::max_seconds()),
-                };
-                self.log(LogKind::Info, format!("{what} {} to 8 kHz mono mu-law, to upload as {}", offer.path.display(), offer.name));
-                self.tell_browser(format!("converting {}…", offer.name));
-                vec![Effect::UploadConverted { path: offer.path, length }]
+                self.convert_now(offer)
             }
             KeyCode::Esc | KeyCode::Char('n') => {
                 self.dialog = Some(Dialog::Browser);
@@ -154,7 +241,7 @@ mod tests {
     use crossterm::event::{KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::app::{AppConfig, ConnState, IoEvent, RecordFormat, UploadState};
+    use crate::app::{AppConfig, ConnState, IoEvent, Purpose, RecordFormat, UploadState};
     use crate::net::NetEvent;
     use crate::wav::{g711_wav, Law};
 
@@ -162,8 +249,35 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
+    /// Do the disk reads here and now, as the runner does them on its blocking threads, and
+    /// fold their answers; returns the effects that are not reads.
+    fn settle(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        let mut rest = vec![];
+        while let Some(e) = queue.pop_front() {
+            let answer = match e {
+                Effect::ListDir(dir) => IoEvent::Listed { result: crate::browser::list(&dir).map_err(|e| e.to_string()), dir },
+                Effect::Inspect { path, purpose } => {
+                    IoEvent::Inspected { result: crate::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                }
+                other => {
+                    rest.push(other);
+                    continue;
+                }
+            };
+            queue.extend(app.on_io(answer));
+        }
+        rest
+    }
+
+    /// A key, with the reads it asks for done.
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        let effects = app.on_key(key(code));
+        settle(app, effects)
+    }
+
     fn chars(app: &mut App, s: &str) -> Vec<Effect> {
-        s.chars().flat_map(|c| app.on_key(key(KeyCode::Char(c)))).collect()
+        s.chars().flat_map(|c| press(app, KeyCode::Char(c))).collect()
     }
 
     fn stereo(frames: usize, rate: u32) -> Vec<u8> {
@@ -202,7 +316,7 @@ mod tests {
 
     fn pick(app: &mut App, name: &str) -> Vec<Effect> {
         app.browser.as_mut().unwrap().select_name(name);
-        app.on_key(key(KeyCode::Enter))
+        press(app, KeyCode::Enter)
     }
 
     #[test]
@@ -275,7 +389,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         chars(&mut app, "5");
         app.browser.as_mut().unwrap().select_name("sub");
-        app.on_key(key(KeyCode::Enter));
+        press(&mut app, KeyCode::Enter);
         app.on_key(key(KeyCode::Esc));
         assert!(app.dialog.is_none());
         chars(&mut app, "u");
@@ -295,5 +409,92 @@ mod tests {
         // IO results reach the pane too.
         app.on_io(IoEvent::UploadRejected { path: "x.wav".into(), error: "gone".into() });
         assert_eq!(app.browser.as_ref().unwrap().notice(), Some("not uploaded: gone"));
+    }
+
+    /// Do the effects that are reads, one step: the answers, not yet folded.
+    fn answer(effects: Vec<Effect>) -> Vec<IoEvent> {
+        effects
+            .into_iter()
+            .map(|e| match e {
+                Effect::ListDir(dir) => IoEvent::Listed { result: crate::browser::list(&dir).map_err(|e| e.to_string()), dir },
+                Effect::Inspect { path, purpose } => {
+                    IoEvent::Inspected { result: crate::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                }
+                other => panic!("not a read: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keys_only_ask_for_reads_and_reopening_shows_the_last_listing() {
+        let (dir, mut app) = setup();
+        let fx = app.on_key(key(KeyCode::Char('5')));
+        assert_eq!(fx, vec![Effect::ListDir(dir.path().to_path_buf())]);
+        let pane = app.browser.as_ref().unwrap();
+        assert_eq!((pane.visible_len(), pane.reading()), (0, Some(dir.path())), "nothing listed until the answer");
+        for io in answer(fx) {
+            // The listing highlights a file, whose header is asked for in turn.
+            let more = app.on_io(io);
+            assert!(matches!(more.as_slice(), [Effect::Inspect { purpose: Purpose::Browser, .. }]), "{more:?}");
+            settle(&mut app, more);
+        }
+        assert_eq!(app.browser.as_ref().unwrap().visible_len(), 4);
+        app.on_key(key(KeyCode::Esc));
+        std::fs::write(dir.path().join("e-new.wav"), g711_wav(Law::MuLaw, &[0xff; 80])).unwrap();
+        let fx = app.on_key(key(KeyCode::Char('u')));
+        let pane = app.browser.as_ref().unwrap();
+        assert_eq!(pane.visible_len(), 4, "the remembered listing shows at once");
+        assert!(pane.info().is_some(), "and so does the header of the highlighted file");
+        assert_eq!(fx, vec![Effect::ListDir(pane.cwd().to_path_buf())]);
+        settle(&mut app, fx);
+        assert_eq!(app.browser.as_ref().unwrap().visible_len(), 5, "the refresh brings the new file");
+    }
+
+    #[test]
+    fn a_pick_answered_after_the_pane_closed_is_dropped() {
+        let (_dir, mut app) = setup();
+        chars(&mut app, "5");
+        app.browser.as_mut().unwrap().select_name("a-ready.wav");
+        let fx = app.on_key(key(KeyCode::Enter));
+        assert!(matches!(fx.as_slice(), [Effect::Inspect { .. }]), "{fx:?}");
+        app.on_key(key(KeyCode::Esc));
+        let rest: Vec<Effect> = answer(fx).into_iter().flat_map(|io| app.on_io(io)).collect();
+        assert!(rest.is_empty(), "{rest:?}");
+        assert!(app.dialog.is_none());
+    }
+
+    /// Line mode's `5 <path>`, carried out.
+    fn upload(app: &mut App, path: PathBuf) -> Vec<Effect> {
+        let fx = app.command(crate::app::command::Command::Upload(path.clone()));
+        assert_eq!(fx, vec![Effect::Inspect { path, purpose: Purpose::Upload }], "judged first, off the UI thread");
+        settle(app, fx)
+    }
+
+    #[test]
+    fn upload_commands_take_the_browsers_verdict() {
+        let (dir, mut app) = setup();
+        let d = dir.path();
+        assert_eq!(upload(&mut app, d.join("a-ready.wav")), vec![Effect::Upload(d.join("a-ready.wav"))]);
+        // A file to convert is converted without asking (line mode has no dialog), and says so.
+        let fx = upload(&mut app, d.join("b-stereo.wav"));
+        assert_eq!(fx, vec![Effect::UploadConverted { path: d.join("b-stereo.wav"), length: Length::Whole }]);
+        let want = format!("converting {} to 8 kHz mono mu-law, to upload as b-stereo.wav", d.join("b-stereo.wav").display());
+        assert!(app.log.iter().any(|l| l.text == want), "{want}");
+        assert!(app.dialog.is_none());
+        // Too long for one upload: its first part, said so in the log.
+        let fx = upload(&mut app, d.join("d-long.wav"));
+        assert!(matches!(fx.as_slice(), [Effect::UploadConverted { length: Length::FirstPart, .. }]), "{fx:?}");
+        assert!(app.log.iter().any(|l| l.text.starts_with("converting the first 131.1 s of")));
+        // Broken or missing: refused with the reason.
+        assert!(upload(&mut app, d.join("c-broken.wav")).is_empty());
+        assert!(app.log.iter().any(|l| l.text.starts_with("not uploaded: c-broken.wav: broken, will not be sent")));
+        assert!(upload(&mut app, d.join("nope.wav")).is_empty());
+        let last = &app.log.iter().last().unwrap().text;
+        assert!(last.starts_with("not uploaded: nope.wav: cannot read it: No such file"), "{last}");
+        // The connection dropped while the header was read: not sent.
+        let fx = app.command(crate::app::command::Command::Upload(d.join("a-ready.wav")));
+        app.on_net(NetEvent::Disconnected { reason: "gone".into(), retry_in: None }, Instant::now());
+        assert!(settle(&mut app, fx).is_empty());
+        assert!(app.log.iter().any(|l| l.text == "not uploaded: a-ready.wav: not connected"));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{App, Effect, LogKind};
+use super::{App, Effect, LogKind, Purpose};
 use crate::protocol::{ClientMsg, Number, WavName};
 
 /// One menu action with its argument.
@@ -110,7 +110,9 @@ impl App {
                     self.log(LogKind::Error, format!("not connected: {} was not uploaded", path.display()));
                     vec![]
                 } else {
-                    vec![Effect::Upload(path)]
+                    // Judged like a pick in the browser once its header is read (off the
+                    // UI thread): sent as it is, converted, or refused with the reason.
+                    vec![Effect::Inspect { path, purpose: Purpose::Upload }]
                 }
             }
             Command::Play(name) => match name.parse::<WavName>() {

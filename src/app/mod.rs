@@ -53,6 +53,12 @@ pub enum Effect {
     Upload(PathBuf),
     /// Convert a local file to 8 kHz mono mu-law and upload it under its own name.
     UploadConverted { path: PathBuf, length: crate::convert::Length },
+    /// List a folder for the file browser ([`crate::browser::list`]); answered by
+    /// [`IoEvent::Listed`].
+    ListDir(PathBuf),
+    /// Read the head of a file and judge it ([`crate::convert::inspect`]); answered by
+    /// [`IoEvent::Inspected`].
+    Inspect { path: PathBuf, purpose: Purpose },
     /// Write a recording atomically into `dir`, under `name` or a free variant of it.
     Save { dir: PathBuf, name: String, bytes: Vec<u8>, seconds: f64 },
     /// Turn an earlier session's spill file into a WAV in `dir`.
@@ -61,6 +67,15 @@ pub enum Effect {
     Discard(PathBuf),
     Reconnect,
     Quit,
+}
+
+/// Why a file's header is read, so that its answer goes where it was wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The file browser's info box, or its pick.
+    Browser,
+    /// An upload command (line mode), which the verdict decides.
+    Upload,
 }
 
 /// Results of effects, folded back in.
@@ -73,6 +88,10 @@ pub enum IoEvent {
     RecoverFailed { spill: PathBuf, error: String },
     /// A file was converted and its upload handed to the network.
     Converted { path: PathBuf, seconds: f64, bytes: usize, cut_from: Option<f64> },
+    /// The answer to [`Effect::ListDir`] of `dir`.
+    Listed { dir: PathBuf, result: Result<crate::browser::Listing, String> },
+    /// The answer to [`Effect::Inspect`] of `path`.
+    Inspected { path: PathBuf, purpose: Purpose, result: Result<crate::convert::Inspection, String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,8 +308,13 @@ impl App {
 
     // ---- IO results and the clock -------------------------------------------------------
 
-    pub fn on_io(&mut self, ev: IoEvent) {
+    /// Fold the result of an effect; some answers need more work (a folder listed asks for
+    /// the header of the file it highlights, a header read for a pick starts an upload).
+    pub fn on_io(&mut self, ev: IoEvent) -> Vec<Effect> {
         match ev {
+            IoEvent::Listed { dir, result } => return self.on_listed(&dir, result),
+            IoEvent::Inspected { path, purpose: Purpose::Browser, result } => return self.on_browser_inspected(&path, result),
+            IoEvent::Inspected { path, purpose: Purpose::Upload, result } => return self.on_upload_inspected(path, result),
             IoEvent::Saved { path, bytes, seconds } => {
                 self.log(LogKind::Info, format!("saved {} ({bytes} bytes, {seconds:.1} s of audio)", path.display()));
                 self.last_save = Some(path);
@@ -312,6 +336,7 @@ impl App {
             }
             IoEvent::Converted { path, seconds, bytes, cut_from } => self.on_converted(&path, seconds, bytes, cut_from),
         }
+        vec![]
     }
 
     pub fn on_tick(&mut self, now: Instant) {
@@ -397,10 +422,7 @@ impl App {
                 }
                 vec![]
             }
-            KeyCode::Char('5') | KeyCode::Char('u') => {
-                self.open_browser();
-                vec![]
-            }
+            KeyCode::Char('5') | KeyCode::Char('u') => self.open_browser(),
             KeyCode::Char('6') | KeyCode::Char('p') => {
                 self.dialog = Some(Dialog::Play { input: Input::default(), selected: 0, error: None });
                 vec![]

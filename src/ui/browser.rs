@@ -74,6 +74,7 @@ fn file_list(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
     let items: Vec<ListItem> = pane.visible().map(|e| ListItem::new(row(e, width, theme))).collect();
     if items.is_empty() {
         let why = match (pane.filter(), pane.show()) {
+            _ if pane.reading().is_some() => "Reading the folder…",
             (Filter::Off, Show::Wavs) => "No folders or .wav files here (a shows all files).",
             (Filter::Off, Show::All) => "This folder is empty.",
             _ => "Nothing matches the filter (Esc clears it).",
@@ -128,7 +129,10 @@ fn info_box(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
             Line::from(Span::styled("Folder: Enter opens it.", theme.dim())),
         ],
         (Some(e), Some(info)) => file_lines(&e.name, info, theme),
-        (Some(e), None) => vec![Line::from(e.name.clone())],
+        (Some(e), None) => vec![
+            Line::from(Span::styled(e.name.clone(), theme.title())),
+            Line::from(Span::styled("reading its header…", theme.dim())),
+        ],
     };
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
 }
@@ -222,6 +226,12 @@ fn status_line(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
             spans.push(Span::styled(format!("filter: {t}"), theme.accent()));
             spans.push(Span::styled("  / edits, Esc clears", theme.dim()));
         }
+    }
+    if let Some(dir) = pane.reading() {
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(format!("reading {}…", pane.label(dir)), theme.dim()));
     }
     if let Some(n) = pane.notice() {
         if !spans.is_empty() {

@@ -44,7 +44,11 @@ impl Client {
                     Some(ev) => self.app.on_net(ev, Instant::now()),
                     None => panic!("network actor ended while waiting for {what}\n{}", self.log_text()),
                 },
-                Some(io) = self.io_rx.recv() => self.app.on_io(io),
+                Some(io) = self.io_rx.recv() => {
+                    for e in self.app.on_io(io) {
+                        self.effects.apply(e).await;
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}\nlog:\n{}", self.log_text()),
             }
             self.app.on_tick(Instant::now());
