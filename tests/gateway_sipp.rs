@@ -1,0 +1,132 @@
+//! The gateway against sipp as the far end: each scenario in tests/sipp/ is one call, and
+//! sipp's exit status (0) says the gateway's SIP was what the scenario expects.
+
+mod gateway_support;
+
+use gateway_support::{Client, Gateway, Sipp};
+use sipdeck::gateway::sip::Account;
+use sipdeck::rtp;
+use sipdeck::wav::{self, Law};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_call_streams_audio_and_hangs_up_with_bye() {
+    let sipp = Sipp::start("answer_stream_wait_bye.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:0938220136").await;
+    assert_eq!(c.line("Calling").await, "Calling 0938220136");
+    c.line("Ringing").await;
+    c.line("Call answered").await;
+    // sipp streams 20 ms PCMU packets; every one reaches the client whole.
+    c.rtp_frames(25).await;
+    for pkt in &c.rtp {
+        let p = rtp::parse(pkt).expect("a whole RTP packet");
+        assert_eq!(p.header.payload_type, 0);
+        assert_eq!(p.payload.len(), 160);
+    }
+    c.send("HANGUP").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp scenario failed");
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn far_end_bye_ends_the_call() {
+    let sipp = Sipp::start("far_end_bye.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5551234").await;
+    c.line("Call answered").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp scenario failed");
+    // The call is over: a new HANGUP has nothing to end, and a new call may start.
+    c.send("HANGUP").await;
+    assert!(c.line("Error:").await.contains("no call"));
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_far_end_fails_the_call_with_its_code() {
+    let sipp = Sipp::start("busy.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550000").await;
+    assert_eq!(c.line("Call failed").await, "Call failed: 486 Busy Here");
+    assert!(sipp.finish().await.success(), "sipp scenario failed (no ACK for the 486?)");
+    assert!(!c.saw("Call answered"));
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hangup_before_answer_sends_cancel() {
+    let sipp = Sipp::start("ring_then_cancel.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550001").await;
+    c.line("Ringing").await;
+    c.send("HANGUP").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp scenario failed (CANCEL or ACK of the 487 missing?)");
+    assert!(!c.lines.iter().any(|l| l.starts_with("Call failed")), "{:?}", c.lines);
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_challenge_is_answered_with_the_credentials() {
+    let sipp = Sipp::start("digest_auth.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |cfg| {
+        cfg.sip.account = Account {
+            user: Some("alice".into()),
+            password: Some("secret".into()),
+            domain: Some("sipdeck.test".into()),
+        };
+    })
+    .await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550002").await;
+    c.line("Call answered").await;
+    c.send("HANGUP").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp rejected the digest");
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn played_wav_reaches_the_far_end() {
+    // sipp echoes every RTP packet it receives back to its sender, so what PLAY_WAV sends
+    // comes back to the client: same payloads, same sequence numbers.
+    let sipp = Sipp::start("answer_echo.xml", &["-rtp_echo"]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    // Half a second of 16-bit PCM: the gateway converts it to mu-law.
+    let ulaw = gateway_support::tone_ulaw(0.5);
+    let file = wav::pcm16_wav(Law::MuLaw, &ulaw);
+    let upload = sipdeck::protocol::ClientMsg::WavUpload { name: "tone.wav".parse().unwrap(), data: file.clone() };
+    c.send(&upload.encode()).await;
+    assert_eq!(c.line("WAV_ACK").await, format!("WAV_ACK:tone.wav ({} bytes)", file.len()));
+    c.send("CALL:5550003").await;
+    c.line("Call answered").await;
+    c.send("PLAY_WAV:tone.wav").await;
+    assert_eq!(c.line("Playing").await, "Playing tone.wav (0.5 s)");
+    c.rtp_frames(25).await;
+    c.line("Finished playing tone.wav").await;
+    let echoed: Vec<_> = c.rtp.iter().map(|p| rtp::parse(p).unwrap()).collect();
+    assert!(echoed[0].header.marker, "the first packet of a playback carries the marker");
+    let seq0 = echoed[0].header.sequence;
+    let ts0 = echoed[0].header.timestamp;
+    for (i, p) in echoed.iter().enumerate() {
+        assert_eq!(p.header.sequence, seq0.wrapping_add(i as u16));
+        assert_eq!(p.header.timestamp, ts0.wrapping_add(160 * i as u32));
+        assert_eq!(p.payload, &ulaw[i * 160..(i + 1) * 160], "packet {i} payload");
+    }
+    c.send("HANGUP").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp scenario failed");
+    c.close().await;
+    gw.stop().await;
+}
