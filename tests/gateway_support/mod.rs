@@ -188,6 +188,11 @@ impl Sipp {
     /// Start sipp as a UAS on a free port with `scenario` from tests/sipp/; its working
     /// folder holds `audio.raw` (two seconds of tone) and its logs.
     pub fn start(scenario_name: &str, extra: &[&str]) -> Sipp {
+        Sipp::start_calls(scenario_name, 1, extra)
+    }
+
+    /// Like `start`, for `calls` calls before sipp exits.
+    pub fn start_calls(scenario_name: &str, calls: u32, extra: &[&str]) -> Sipp {
         let which = std::process::Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
         assert!(which.is_ok(), "sipp is not installed: run .ci/install-gateway-deps.sh (Debian package sip-tester)");
         let dir = tempfile::tempdir().unwrap();
@@ -201,7 +206,7 @@ impl Sipp {
             .arg(scenario(scenario_name))
             .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
             .args(["-p", &port.to_string(), "-mp", &media_port.to_string(), "-cp", &control_port.to_string()])
-            .args(["-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err", "-trace_msg"])
+            .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err", "-trace_msg"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
