@@ -48,6 +48,20 @@ async fn far_end_bye_ends_the_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn far_end_reinvite_is_answered_and_the_call_goes_on() {
+    let sipp = Sipp::start("reinvite_then_bye.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5551235").await;
+    c.line("Call answered").await;
+    c.line("Call ended").await;
+    assert!(sipp.finish().await.success(), "sipp scenario failed (re-INVITE not answered with SDP?)");
+    assert_eq!(c.lines.iter().filter(|l| *l == "Call answered").count(), 1, "{:?}", c.lines);
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_far_end_fails_the_call_with_its_code() {
     let sipp = Sipp::start("busy.xml", &[]);
     let gw = Gateway::start(sipp.addr, |_| {}).await;

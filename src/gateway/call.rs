@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rsipstack::dialog::dialog::DialogState;
+use rsipstack::dialog::dialog::{DialogState, TransactionHandle};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::dialog::DialogId;
-use rsipstack::sip::{Response, StatusCode, StatusCodeKind};
+use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -95,6 +95,8 @@ struct Running {
     out: Outbox,
     phase: watch::Sender<Phase>,
     media: Media,
+    /// Our SDP, offered in the INVITE and given again to every re-INVITE.
+    sdp: String,
     dialog: InviteDialog,
     confirmed: Option<DialogId>,
     rang: bool,
@@ -113,7 +115,7 @@ async fn run(ctx: CallContext, number: Number, mut cmds: mpsc::Receiver<Cmd>, ph
         }
     };
     let offer = sdp::offer(ctx.agent.local().ip(), media.local_port(), fastrand::u64(1..u64::MAX / 2));
-    let option = match ctx.agent.invite(&number, offer) {
+    let option = match ctx.agent.invite(&number, offer.clone()) {
         Ok(o) => o,
         Err(e) => {
             out.line(format!("Call failed: 400 Bad Request ({e})")).await;
@@ -131,7 +133,7 @@ async fn run(ctx: CallContext, number: Number, mut cmds: mpsc::Receiver<Cmd>, ph
             return;
         }
     };
-    let mut call = Running { number, out, phase, media, dialog, confirmed: None, rang: false, hangup_asked: false };
+    let mut call = Running { number, out, phase, media, sdp: offer, dialog, confirmed: None, rang: false, hangup_asked: false };
     let mut invite_done = false;
     let end_line = loop {
         tokio::select! {
@@ -173,6 +175,8 @@ impl Running {
                 }
                 None
             }
+            // A re-INVITE's ACK confirms the dialog again: not a new answer.
+            DialogState::Confirmed(..) if self.confirmed.is_some() => None,
             DialogState::Confirmed(id, resp) => {
                 self.confirmed = Some(id);
                 match sdp::answer_target(&resp.body) {
@@ -182,6 +186,14 @@ impl Running {
                 }
                 self.phase.send_replace(Phase::Answered);
                 self.out.line("Call answered").await;
+                None
+            }
+            DialogState::Updated(_, req, handle) => {
+                self.renegotiate(&req.body, handle).await;
+                None
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
                 None
             }
             // Before an answer the INVITE's own outcome says why; after, the call is over.
@@ -205,6 +217,22 @@ impl Running {
             Ok((_, Some(resp))) => Some(failure_line(&resp.status_code)),
             Ok((_, None)) => Some(failure_line(&StatusCode::RequestTimeout)),
             Err(e) => Some(format!("Call failed: 500 Server Internal Error ({e})")),
+        }
+    }
+
+    /// A re-INVITE or UPDATE (hold, a media move, a session refresh): follow the new
+    /// address when it offers one, and answer with our unchanged SDP.
+    async fn renegotiate(&mut self, offer: &[u8], handle: TransactionHandle) {
+        if !offer.is_empty() {
+            match sdp::answer_target(offer) {
+                Ok(addr) => self.media.set_remote(addr),
+                Err(e) => tracing::info!(error = %e, "re-INVITE SDP not followed"),
+            }
+        }
+        let content_type = Header::ContentType("application/sdp".into());
+        let body = self.sdp.clone().into_bytes();
+        if let Err(e) = handle.respond(StatusCode::OK, Some(vec![content_type]), Some(body)).await {
+            tracing::warn!(error = %e, "re-INVITE answer");
         }
     }
 
