@@ -143,7 +143,11 @@ async fn run(ctx: CallContext, number: Number, mut cmds: mpsc::Receiver<Cmd>, ph
             },
             result = &mut invite, if !invite_done => {
                 invite_done = true;
-                if let Some(line) = call.on_invite_result(result.unwrap_or_else(|e| Err(rsipstack::Error::Error(e.to_string())))) {
+                let line = match result {
+                    Ok(outcome) => call.on_invite_result(outcome),
+                    Err(e) => Some(format!("Call failed: 500 Server Internal Error ({e})")),
+                };
+                if let Some(line) = line {
                     break line;
                 }
             }

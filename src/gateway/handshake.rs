@@ -43,6 +43,8 @@ pub fn offers_subprotocol(req: &Request) -> bool {
 /// The handshake decision: refuse without the right token (401), otherwise accept and
 /// name the subprotocol when the client offered it (naming one it did not offer would
 /// make a strict client drop the connection).
+// The large error type is tungstenite's handshake callback signature, not a choice here.
+#[allow(clippy::result_large_err)]
 pub fn answer(req: &Request, mut resp: Response, token: Option<&str>) -> Result<Response, ErrorResponse> {
     if let Some(expected) = token {
         let ok = presented_token(req).is_some_and(|t| same_secret(t.as_bytes(), expected.as_bytes()));

@@ -65,7 +65,8 @@ pub struct GatewayArgs {
     pub store: PathBuf,
     /// Access token clients must present (?token=... or Authorization: Bearer ...), or
     /// SIPDECK_GATEWAY_TOKEN.
-    #[arg(long, env = "SIPDECK_GATEWAY_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "SIPDECK_GATEWAY_TOKEN", hide_env_values = true,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: Option<String>,
 }
 
@@ -94,7 +95,7 @@ impl GatewayConfig {
             },
             rtp_ports: args.rtp_ports,
             store: args.store.clone(),
-            token: args.token.clone().filter(|t| !t.is_empty()),
+            token: args.token.clone(),
         }
     }
 }
@@ -181,5 +182,54 @@ async fn stop_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<GatewayArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("gateway").chain(args.iter().copied())).map(|c| c.gateway)
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_rfc_timers() {
+        let a = parse(&["--sip-target", "pbx.lan"]).unwrap();
+        assert_eq!(a.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(a.sip_listen, "0.0.0.0:5060".parse().unwrap());
+        assert_eq!(a.rtp_ports, PortRange { first: 10000, last: 20000 });
+        assert_eq!(a.sip_target.to_string(), "pbx.lan:5060");
+        let cfg = GatewayConfig::from_args(&a);
+        assert_eq!(cfg.sip.t1, Duration::from_millis(500));
+        assert!(cfg.token.is_none());
+    }
+
+    #[test]
+    fn every_flag_parses_and_bad_values_are_refused() {
+        let a = parse(&[
+            "--listen", "0.0.0.0:9000", "--sip-target", "10.0.0.5:5080", "--sip-listen", "10.0.0.2:5062",
+            "--public-ip", "203.0.113.9", "--rtp-ports", "40000-40100", "--sip-user", "1001",
+            "--sip-password", "pw", "--sip-domain", "pbx.example", "--store", "up", "--token", "t0k",
+        ])
+        .unwrap();
+        let cfg = GatewayConfig::from_args(&a);
+        assert_eq!(cfg.sip.account.user.as_deref(), Some("1001"));
+        assert_eq!(cfg.sip.account.password.as_deref(), Some("pw"));
+        assert_eq!(cfg.sip.public_ip, Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(cfg.token.as_deref(), Some("t0k"));
+        assert!(parse(&[]).is_err(), "--sip-target is required");
+        assert!(parse(&["--sip-target", "x", "--sip-password", "pw"]).is_err(), "a password needs a user");
+        assert!(parse(&["--sip-target", "x", "--rtp-ports", "9-3"]).is_err());
+        assert!(parse(&["--sip-target", "x:0"]).is_err());
+        // An empty token would be a token everyone knows.
+        assert!(parse(&["--sip-target", "x", "--token", ""]).is_err());
     }
 }

@@ -228,7 +228,7 @@ fn advertised_ip(public: Option<IpAddr>, bind: IpAddr, target: SocketAddr) -> Re
 async fn serve_incoming(dialogs: Arc<DialogLayer>, mut incoming: TransactionReceiver) {
     while let Some(mut tx) = incoming.recv().await {
         let has_to_tag = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
-        let method = tx.original.method.clone();
+        let method = tx.original.method;
         if has_to_tag {
             match dialogs.match_dialog(&tx) {
                 Some(mut dialog) => {

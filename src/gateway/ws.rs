@@ -40,6 +40,7 @@ fn ws_config() -> WebSocketConfig {
 /// Serve one client until it leaves or `shutdown` fires; its call is hung up either way.
 pub async fn session(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken) {
     let token = shared.token.clone();
+    #[allow(clippy::result_large_err)] // tungstenite's callback signature
     let accept = tokio_tungstenite::accept_hdr_async_with_config(
         stream,
         move |req: &_, resp| handshake::answer(req, resp, token.as_deref()),
