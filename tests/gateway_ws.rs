@@ -111,6 +111,8 @@ async fn silent_target_times_out_after_retransmissions() {
     assert!(invites.iter().all(|m| m == &invites[0]), "retransmissions are the same request");
     assert!(invites[0].contains("m=audio ") && invites[0].contains("a=rtpmap:0 PCMU/8000"));
     assert!(invites[0].contains("a=rtpmap:101 telephone-event/8000"));
+    assert!(invites[0].contains("\r\nCall-ID: ") && invites[0].contains("@127.0.0.1\r\n"), "{}", invites[0]);
+    assert!(invites[0].contains("\r\nUser-Agent: sipdeck-gateway/"), "{}", invites[0]);
     assert_eq!(c.line("Call failed").await, "Call failed: 408 Request Timeout");
     // A second call while the first is... over: allowed.
     c.send("CALL:5550101").await;
@@ -175,5 +177,8 @@ async fn stopping_the_gateway_hangs_up_every_call() {
     gw.stop().await;
     a.line("Call ended").await;
     b.line("Call ended").await;
+    // 1001 Going Away: the gateway is stopping, the client may reconnect later.
+    assert_eq!(a.close_code().await, Some(1001));
+    assert_eq!(b.close_code().await, Some(1001));
     assert!(sipp.finish().await.success(), "a call was not hung up at shutdown");
 }

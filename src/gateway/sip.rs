@@ -125,7 +125,13 @@ impl SipAgent {
             .map_err(|e| bind_err(e.to_string()))?;
         let transport = TransportLayer::new(cancel.clone());
         transport.add_transport(conn.into());
-        let option = EndpointOption { t1: cfg.t1, t1x64: cfg.t1 * 64, ..EndpointOption::default() };
+        let option = EndpointOption {
+            t1: cfg.t1,
+            t1x64: cfg.t1 * 64,
+            // Call-IDs end in our own address, not the library's default domain.
+            callid_suffix: Some(ip.to_string()),
+            ..EndpointOption::default()
+        };
         let endpoint = EndpointBuilder::new()
             .with_user_agent(USER_AGENT)
             .with_cancel_token(cancel.clone())

@@ -65,18 +65,21 @@ pub async fn session(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, s
         loop {
             tokio::select! {
                 biased;
+                // The session is over (with a close frame when the gateway stops): flush
+                // what is queued first, so the client hears "Call ended".
+                frame = close_rx.recv() => {
+                    while let Ok(text) = queue.try_recv() {
+                        if sink.send(Message::text(text)).await.is_err() { return }
+                    }
+                    if let Some(frame) = frame {
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                    }
+                    break;
+                }
                 text = queue.recv() => match text {
                     Some(text) => if sink.send(Message::text(text)).await.is_err() { return },
                     None => break,
                 },
-                frame = close_rx.recv() => {
-                    // Flush what is queued first, so the client hears "Call ended".
-                    while let Ok(text) = queue.try_recv() {
-                        if sink.send(Message::text(text)).await.is_err() { return }
-                    }
-                    let _ = sink.send(Message::Close(frame)).await;
-                    break;
-                }
             }
         }
         let _ = sink.close().await;
