@@ -92,20 +92,76 @@ async fn hangup_before_answer_sends_cancel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_challenge_is_answered_with_the_credentials() {
     let sipp = Sipp::start("digest_auth.xml", &[]);
-    let gw = Gateway::start(sipp.addr, |cfg| {
-        cfg.sip.account = Account {
-            user: Some("alice".into()),
-            password: Some("secret".into()),
-            domain: Some("sipdeck.test".into()),
-        };
-    })
-    .await;
+    let gw = Gateway::start(sipp.addr, |cfg| cfg.sip.account = alice("secret")).await;
     let mut c = Client::connect(&gw.url()).await;
     c.send("CALL:5550002").await;
     c.line("Call answered").await;
     c.send("HANGUP").await;
     c.line("Call ended").await;
     assert!(sipp.finish().await.success(), "sipp rejected the digest");
+    c.close().await;
+    gw.stop().await;
+}
+
+fn alice(password: &str) -> Account {
+    Account { user: Some("alice".into()), password: Some(password.into()), domain: Some("sipdeck.test".into()) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_challenge_407_is_answered_too() {
+    let sipp = Sipp::start("proxy_auth.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |cfg| cfg.sip.account = alice("secret")).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550004").await;
+    c.line("Call answered").await;
+    c.send("HANGUP").await;
+    c.line("Call ended").await;
+    let (status, messages) = sipp.finish_keeping_logs().await;
+    assert!(status.success(), "sipp scenario failed");
+    // RFC 2617 without qop: response = MD5(MD5(user:realm:password):nonce:MD5(INVITE:uri)).
+    let header = messages
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Proxy-Authorization: Digest "))
+        .expect("the second INVITE carries Proxy-Authorization");
+    let field = |name: &str| {
+        header
+            .split(", ")
+            .find_map(|kv| kv.trim().strip_prefix(&format!("{name}=")))
+            .map(|v| v.trim_matches('"').to_string())
+            .unwrap_or_else(|| panic!("no {name} in {header}"))
+    };
+    let md5 = |s: String| {
+        use md5::Digest as _;
+        hex::encode(md5::Md5::digest(s.as_bytes()))
+    };
+    assert_eq!((field("username"), field("realm"), field("nonce")), ("alice".into(), "sipdeck.test".into(), "8f3a5c0d2e7b4a19".into()));
+    let ha1 = md5("alice:sipdeck.test:secret".to_string());
+    let ha2 = md5(format!("INVITE:{}", field("uri")));
+    assert_eq!(field("response"), md5(format!("{ha1}:8f3a5c0d2e7b4a19:{ha2}")), "{header}");
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_ends_in_the_far_ends_refusal() {
+    let sipp = Sipp::start("digest_auth.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |cfg| cfg.sip.account = alice("not-the-secret")).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550005").await;
+    assert_eq!(c.line("Call failed").await, "Call failed: 403 Forbidden");
+    assert!(!sipp.finish().await.success(), "sipp's verifyauth accepted a wrong password");
+    c.close().await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn challenge_without_credentials_fails_the_call() {
+    let sipp = Sipp::start("digest_auth.xml", &[]);
+    let gw = Gateway::start(sipp.addr, |_| {}).await;
+    let mut c = Client::connect(&gw.url()).await;
+    c.send("CALL:5550006").await;
+    assert_eq!(c.line("Call failed").await, "Call failed: 401 Unauthorized");
+    drop(sipp); // it waits for a second INVITE that never comes; the guard kills it
     c.close().await;
     gw.stop().await;
 }

@@ -229,7 +229,12 @@ impl Sipp {
 
     /// Wait for sipp to finish its one call; its exit status says whether the scenario
     /// passed (0). Its logs are printed when it did not.
-    pub async fn finish(mut self) -> ExitStatus {
+    pub async fn finish(self) -> ExitStatus {
+        self.finish_keeping_logs().await.0
+    }
+
+    /// `finish`, and sipp's `*_messages.log` (every SIP message it sent and received).
+    pub async fn finish_keeping_logs(mut self) -> (ExitStatus, String) {
         let mut child = self.child.take().unwrap();
         let status = match tokio::time::timeout(Duration::from_secs(35), child.wait()).await {
             Ok(s) => s.expect("wait for sipp"),
@@ -248,7 +253,13 @@ impl Sipp {
             eprintln!("sipp stderr:\n{err}");
             self.dump_logs();
         }
-        status
+        let messages = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with("_messages.log"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .unwrap_or_default();
+        (status, messages)
     }
 
     fn dump_logs(&self) {
