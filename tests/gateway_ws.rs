@@ -27,6 +27,7 @@ async fn answers_the_subprotocol_and_survives_bad_commands() {
     let gw = Gateway::start(sip.local_addr().unwrap(), |_| {}).await;
     let mut c = Client::connect(&gw.url()).await;
     assert_eq!(c.subprotocol.as_deref(), Some("sip-audio-protocol"));
+    c.ping(b"keepalive").await;
     c.send("DIAL:123").await;
     assert!(c.line("Error:").await.contains("unknown command"));
     c.send("CALL:12ab").await;

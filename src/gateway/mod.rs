@@ -100,6 +100,25 @@ impl GatewayConfig {
     }
 }
 
+impl GatewayConfig {
+    /// A gateway for tests and demos: SIP on a free loopback port, RTP on loopback, no
+    /// token, RFC timers. Change fields as needed before `serve`.
+    pub fn loopback(target: SocketAddr, store: &std::path::Path) -> GatewayConfig {
+        GatewayConfig {
+            sip: SipConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                public_ip: None,
+                target: SipTarget { host: target.ip().to_string(), port: target.port() },
+                account: Account::default(),
+                t1: Duration::from_millis(500),
+            },
+            rtp_ports: PortRange { first: 20000, last: 29999 },
+            store: store.to_path_buf(),
+            token: None,
+        }
+    }
+}
+
 /// How long sessions get to hang up their calls when the gateway stops.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 

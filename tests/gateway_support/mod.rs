@@ -8,7 +8,6 @@ use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use sipdeck::gateway::sip::{Account, SipConfig};
 use sipdeck::gateway::{serve, GatewayConfig};
 use sipdeck::protocol::{self, ServerMsg};
 use tokio::net::TcpListener;
@@ -29,25 +28,10 @@ pub struct Gateway {
     task: JoinHandle<anyhow::Result<()>>,
 }
 
-pub fn config(target: SocketAddr, store: &Path) -> GatewayConfig {
-    GatewayConfig {
-        sip: SipConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            public_ip: None,
-            target: target.to_string().parse().unwrap(),
-            account: Account::default(),
-            t1: Duration::from_millis(500),
-        },
-        rtp_ports: "20000-29999".parse().unwrap(),
-        store: store.to_path_buf(),
-        token: None,
-    }
-}
-
 impl Gateway {
     pub async fn start(target: SocketAddr, tweak: impl FnOnce(&mut GatewayConfig)) -> Gateway {
         let store = tempfile::tempdir().unwrap();
-        let mut cfg = config(target, store.path());
+        let mut cfg = GatewayConfig::loopback(target, store.path());
         tweak(&mut cfg);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -145,6 +129,19 @@ impl Client {
 
     pub fn saw(&self, line: &str) -> bool {
         self.lines.iter().any(|l| l == line)
+    }
+
+    /// Ping the server and wait for its pong (the reference client drops a connection
+    /// whose pongs stop).
+    pub async fn ping(&mut self, payload: &'static [u8]) {
+        self.ws.send(Message::Ping(payload.into())).await.unwrap();
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("pong in time") {
+                Some(Ok(Message::Pong(p))) if p.as_ref() == payload => return,
+                Some(Ok(_)) => {}
+                other => panic!("no pong: {other:?}"),
+            }
+        }
     }
 
     /// Read on until the server closes; the close code it gave.
