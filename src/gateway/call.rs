@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rsipstack::dialog::dialog::{DialogState, TransactionHandle};
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TransactionHandle};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::dialog::DialogId;
 use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind};
@@ -105,68 +105,89 @@ struct Running {
 
 type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
 
-async fn run(ctx: CallContext, number: Number, mut cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: Outbox) {
-    let media = match Media::open(&ctx.ports, out.clone()).await {
-        Ok(m) => m,
-        Err(e) => {
-            out.line(format!("Call failed: 503 Service Unavailable ({e})")).await;
-            phase.send_replace(Phase::Over);
-            return;
-        }
-    };
-    let offer = sdp::offer(ctx.agent.local().ip(), media.local_port(), fastrand::u64(1..u64::MAX / 2));
-    let option = match ctx.agent.invite(&number, offer.clone()) {
-        Ok(o) => o,
-        Err(e) => {
-            out.line(format!("Call failed: 400 Bad Request ({e})")).await;
-            phase.send_replace(Phase::Over);
-            return;
-        }
-    };
-    out.line(format!("Calling {number}")).await;
-    let (state_tx, mut states) = ctx.agent.dialogs.new_dialog_state_channel();
-    let (dialog, mut invite) = match ctx.agent.dialogs.do_invite_async(option, state_tx) {
-        Ok(r) => r,
-        Err(e) => {
-            out.line(format!("Call failed: 500 Server Internal Error ({e})")).await;
-            phase.send_replace(Phase::Over);
-            return;
-        }
-    };
-    let mut call = Running { number, out, phase, media, sdp: offer, dialog, confirmed: None, rang: false, hangup_asked: false };
-    let mut invite_done = false;
-    let end_line = loop {
-        tokio::select! {
-            state = states.recv() => match state {
-                Some(state) => if let Some(line) = call.on_state(state).await { break line },
-                None => break "Call ended".to_string(),
-            },
-            result = &mut invite, if !invite_done => {
-                invite_done = true;
-                let line = match result {
-                    Ok(outcome) => call.on_invite_result(outcome),
-                    Err(e) => Some(format!("Call failed: 500 Server Internal Error ({e})")),
-                };
-                if let Some(line) = line {
-                    break line;
-                }
+type InviteTask = JoinHandle<InviteResult>;
+
+async fn run(ctx: CallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: Outbox) {
+    let line = match dial(&ctx, number, out.clone(), &phase).await {
+        Ok((mut call, states, invite)) => {
+            let line = call.follow(states, invite, cmds).await;
+            if let Some(id) = call.confirmed.take() {
+                ctx.agent.dialogs.remove_dialog(&id);
             }
-            cmd = cmds.recv() => match cmd {
-                Some(Cmd::Play { name, ulaw }) => call.play(name, ulaw).await,
-                // A hang-up, or the session is gone: either way the call ends.
-                Some(Cmd::Hangup) | None => break call.hangup().await,
-            },
+            tracing::info!(number = %call.number, "call over");
+            line
         }
+        Err(line) => line,
     };
-    call.out.line(end_line).await;
-    call.phase.send_replace(Phase::Over);
-    if let Some(id) = call.confirmed.take() {
-        ctx.agent.dialogs.remove_dialog(&id);
-    }
-    tracing::info!(number = %call.number, "call over");
+    out.line(line).await;
+    phase.send_replace(Phase::Over);
+}
+
+/// Open the RTP port and send the INVITE. `Err` is the line that says why not.
+async fn dial(
+    ctx: &CallContext,
+    number: Number,
+    out: Outbox,
+    phase: &watch::Sender<Phase>,
+) -> Result<(Running, DialogStateReceiver, InviteTask), String> {
+    let media = Media::open(&ctx.ports, out.clone())
+        .await
+        .map_err(|e| format!("Call failed: 503 Service Unavailable ({e})"))?;
+    let offer = sdp::offer(ctx.agent.local().ip(), media.local_port(), fastrand::u64(1..u64::MAX / 2));
+    let option = ctx
+        .agent
+        .invite(&number, offer.clone())
+        .map_err(|e| format!("Call failed: 400 Bad Request ({e})"))?;
+    out.line(format!("Calling {number}")).await;
+    let (state_tx, states) = ctx.agent.dialogs.new_dialog_state_channel();
+    let (dialog, invite) = ctx
+        .agent
+        .dialogs
+        .do_invite_async(option, state_tx)
+        .map_err(|e| format!("Call failed: 500 Server Internal Error ({e})"))?;
+    let call = Running {
+        number,
+        out,
+        phase: phase.clone(),
+        media,
+        sdp: offer,
+        dialog,
+        confirmed: None,
+        rang: false,
+        hangup_asked: false,
+    };
+    Ok((call, states, invite))
 }
 
 impl Running {
+    /// Follow the call until it ends; the line that says how.
+    async fn follow(&mut self, mut states: DialogStateReceiver, mut invite: InviteTask, mut cmds: mpsc::Receiver<Cmd>) -> String {
+        let mut invite_done = false;
+        loop {
+            tokio::select! {
+                state = states.recv() => match state {
+                    Some(state) => if let Some(line) = self.on_state(state).await { return line },
+                    None => return "Call ended".to_string(),
+                },
+                result = &mut invite, if !invite_done => {
+                    invite_done = true;
+                    let line = match result {
+                        Ok(outcome) => self.on_invite_result(outcome),
+                        Err(e) => Some(format!("Call failed: 500 Server Internal Error ({e})")),
+                    };
+                    if let Some(line) = line {
+                        return line;
+                    }
+                }
+                cmd = cmds.recv() => match cmd {
+                    Some(Cmd::Play { name, ulaw }) => self.play(name, ulaw).await,
+                    // A hang-up, or the session is gone: either way the call ends.
+                    Some(Cmd::Hangup) | None => return self.hangup().await,
+                },
+            }
+        }
+    }
+
     /// A change of dialog state; `Some(line)` when it ends the call.
     async fn on_state(&mut self, state: DialogState) -> Option<String> {
         match state {

@@ -37,81 +37,86 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(protocol::MAX_FRAME_BYTES))
 }
 
+type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+type Sink = futures_util::stream::SplitSink<Ws, Message>;
+type Frames = futures_util::stream::SplitStream<Ws>;
+
+/// How a session's read loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    ClientLeft,
+    Shutdown,
+}
+
 /// Serve one client until it leaves or `shutdown` fires; its call is hung up either way.
 pub async fn session(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, shutdown: CancellationToken) {
-    let token = shared.token.clone();
+    let Some(ws) = accept(stream, peer, shared.token.clone()).await else { return };
+    tracing::info!(%peer, "client connected");
+    let (sink, frames) = ws.split();
+    let (out, queue) = Outbox::new();
+    let (close_tx, close_rx) = mpsc::channel::<CloseFrame>(1);
+    let writer = tokio::spawn(write_frames(sink, queue, close_rx));
+
+    let mut client = Client { shared, out, call: None };
+    let ending = client.read_commands(frames, peer, &shutdown).await;
+    if let Some(call) = client.call.take() {
+        call.finish(HANGUP_GRACE).await;
+    }
+    drop(client);
+    if ending == Ending::Shutdown {
+        let _ = close_tx.send(CloseFrame { code: CloseCode::Away, reason: "gateway shutting down".into() }).await;
+    }
+    drop(close_tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    tracing::info!(%peer, "client gone");
+}
+
+/// The handshake, bounded in time so a silent connection cannot hold a task for ever.
+async fn accept(stream: TcpStream, peer: SocketAddr, token: Option<String>) -> Option<Ws> {
     #[allow(clippy::result_large_err)] // tungstenite's callback signature
     let accept = tokio_tungstenite::accept_hdr_async_with_config(
         stream,
         move |req: &_, resp| handshake::answer(req, resp, token.as_deref()),
         Some(ws_config()),
     );
-    let ws = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
-        Ok(Ok(ws)) => ws,
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+        Ok(Ok(ws)) => Some(ws),
         Ok(Err(e)) => {
             tracing::info!(%peer, error = %e, "handshake refused");
-            return;
+            None
         }
         Err(_) => {
             tracing::info!(%peer, "handshake timed out");
-            return;
+            None
         }
-    };
-    tracing::info!(%peer, "client connected");
-    let (mut sink, mut frames) = ws.split();
-    let (out, mut queue) = Outbox::new();
-    let (close_tx, mut close_rx) = mpsc::channel::<CloseFrame>(1);
-    let writer = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                biased;
-                // The session is over (with a close frame when the gateway stops): flush
-                // what is queued first, so the client hears "Call ended".
-                frame = close_rx.recv() => {
-                    while let Ok(text) = queue.try_recv() {
-                        if sink.send(Message::text(text)).await.is_err() { return }
-                    }
-                    if let Some(frame) = frame {
-                        let _ = sink.send(Message::Close(Some(frame))).await;
-                    }
-                    break;
-                }
-                text = queue.recv() => match text {
-                    Some(text) => if sink.send(Message::text(text)).await.is_err() { return },
-                    None => break,
-                },
-            }
-        }
-        let _ = sink.close().await;
-    });
+    }
+}
 
-    let mut client = Client { shared, out: out.clone(), call: None };
-    let ended_by_shutdown = loop {
+/// The only writer of the socket: everything queued in the session's outbox, in order.
+/// When the session ends (with a close frame if the gateway stops), what is still queued
+/// goes out first, so the client hears "Call ended".
+async fn write_frames(mut sink: Sink, mut queue: mpsc::Receiver<String>, mut close: mpsc::Receiver<CloseFrame>) {
+    loop {
         tokio::select! {
-            frame = frames.next() => match frame {
-                Some(Ok(Message::Text(text))) => client.command(text.as_str()).await,
-                Some(Ok(Message::Binary(_))) => client.out.line("Error: binary frames are not part of the protocol; send text").await,
-                Some(Ok(Message::Close(_))) | None => break false,
-                Some(Ok(_)) => {} // ping/pong are answered by tungstenite
-                Some(Err(e)) => {
-                    tracing::info!(%peer, error = %e, "client connection lost");
-                    break false;
+            biased;
+            frame = close.recv() => {
+                while let Ok(text) = queue.try_recv() {
+                    if sink.send(Message::text(text)).await.is_err() {
+                        return;
+                    }
                 }
+                if let Some(frame) = frame {
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                }
+                break;
+            }
+            text = queue.recv() => match text {
+                Some(text) => if sink.send(Message::text(text)).await.is_err() { return },
+                None => break,
             },
-            _ = shutdown.cancelled() => break true,
         }
-    };
-    if let Some(call) = client.call.take() {
-        call.finish(HANGUP_GRACE).await;
     }
-    drop(client);
-    if ended_by_shutdown {
-        let _ = close_tx.send(CloseFrame { code: CloseCode::Away, reason: "gateway shutting down".into() }).await;
-    }
-    drop(close_tx);
-    drop(out);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-    tracing::info!(%peer, "client gone");
+    let _ = sink.close().await;
 }
 
 struct Client {
@@ -121,6 +126,26 @@ struct Client {
 }
 
 impl Client {
+    async fn read_commands(&mut self, mut frames: Frames, peer: SocketAddr, shutdown: &CancellationToken) -> Ending {
+        loop {
+            tokio::select! {
+                frame = frames.next() => match frame {
+                    Some(Ok(Message::Text(text))) => self.command(text.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        self.out.line("Error: binary frames are not part of the protocol; send text").await
+                    }
+                    Some(Ok(Message::Close(_))) | None => return Ending::ClientLeft,
+                    Some(Ok(_)) => {} // ping/pong are answered by tungstenite
+                    Some(Err(e)) => {
+                        tracing::info!(%peer, error = %e, "client connection lost");
+                        return Ending::ClientLeft;
+                    }
+                },
+                _ = shutdown.cancelled() => return Ending::Shutdown,
+            }
+        }
+    }
+
     /// The live call, forgetting one that has ended.
     fn live_call(&mut self) -> Option<&Call> {
         if self.call.as_ref().is_some_and(Call::is_over) {
