@@ -133,18 +133,27 @@ async fn play_errors_are_lines_not_disconnects() {
     c.line("Call answered").await;
     c.send("PLAY_WAV:missing.wav").await;
     assert!(c.line("Error:").await.contains("no uploaded file named \"missing.wav\""));
-    // A WAV the gateway cannot turn into 8 kHz mu-law.
+    // A WAV of an encoding nothing here decodes (MP3 in a RIFF): stored, but not playable.
+    let mut mp3 = wav::g711_wav(Law::MuLaw, &[0; 400]);
+    mp3[20..22].copy_from_slice(&0x0055u16.to_le_bytes());
+    c.send(&upload("song.wav", mp3)).await;
+    c.line("WAV_ACK").await;
+    c.send("PLAY_WAV:song.wav").await;
+    assert!(c.line("Error:").await.starts_with("Error: cannot play song.wav:"));
+    // CD-quality stereo is converted (mixed down, resampled) and played.
     let spec = hound::WavSpec { channels: 2, sample_rate: 44100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     let mut cursor = std::io::Cursor::new(Vec::new());
     let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
-    for _ in 0..100 {
-        w.write_sample(0i16).unwrap();
+    for i in 0..44100 {
+        let s = ((i as f32 * 0.06).sin() * 8000.0) as i16;
+        w.write_sample(s).unwrap();
+        w.write_sample(s).unwrap();
     }
     w.finalize().unwrap();
     c.send(&upload("stereo.wav", cursor.into_inner())).await;
     c.line("WAV_ACK").await;
     c.send("PLAY_WAV:stereo.wav").await;
-    assert!(c.line("Error:").await.contains("8000 Hz mono"));
+    assert_eq!(c.line("Playing").await, "Playing stereo.wav (1.0 s)");
     c.send("HANGUP").await;
     c.line("Call ended").await;
     assert!(sipp.finish().await.success());

@@ -20,9 +20,7 @@ pub enum StoreError {
     #[error("{size} bytes is over the limit of {MAX_WAV_BYTES} bytes")]
     TooLarge { size: usize },
     #[error("not a valid WAV file: {0}")]
-    BadWav(#[from] wav::WavError),
-    #[error("WAV file is cut short: its header declares {declared} data bytes, the file holds {have}")]
-    Truncated { declared: u64, have: usize },
+    Broken(String),
     #[error("no uploaded file named {0:?}")]
     Unknown(String),
     #[error("{0:?} is a link, which the upload folder does not serve")]
@@ -81,8 +79,9 @@ impl Store {
     }
 }
 
-/// What an upload must be: a `.wav` name, at most [`MAX_WAV_BYTES`], a WAV header that
-/// parses and data that is all there.
+/// What an upload must be: a `.wav` name, at most [`MAX_WAV_BYTES`], and a WAV that the
+/// core's verdict does not call broken (a header that parses, agrees with itself and with
+/// the data that is there). A WAV that needs converting is stored; PLAY_WAV converts it.
 pub fn check_upload(name: &WavName, data: &[u8]) -> Result<(), StoreError> {
     if !name.has_wav_extension() {
         return Err(StoreError::NotWav(name.as_str().to_string()));
@@ -90,11 +89,10 @@ pub fn check_upload(name: &WavName, data: &[u8]) -> Result<(), StoreError> {
     if data.len() > MAX_WAV_BYTES {
         return Err(StoreError::TooLarge { size: data.len() });
     }
-    let info = wav::parse_header(data)?;
-    if info.truncated() {
-        return Err(StoreError::Truncated { declared: info.data_declared, have: info.data_len });
+    match wav::Verdict::of(&wav::parse_header(data), data.len() as u64) {
+        wav::Verdict::Broken(why) => Err(StoreError::Broken(why)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn read_plain_file(path: &Path, shown: String) -> Result<Vec<u8>, StoreError> {
@@ -140,9 +138,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let good = g711_wav(Law::MuLaw, &[1; 100]);
         assert!(matches!(store.save(&name("a.txt"), good.clone()).await, Err(StoreError::NotWav(_))));
-        assert!(matches!(store.save(&name("a.wav"), b"hello".to_vec()).await, Err(StoreError::BadWav(_))));
+        assert!(matches!(store.save(&name("a.wav"), b"hello".to_vec()).await, Err(StoreError::Broken(_))));
         let cut = good[..80].to_vec();
-        assert!(matches!(store.save(&name("a.wav"), cut).await, Err(StoreError::Truncated { .. })));
+        let err = store.save(&name("a.wav"), cut).await.unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
         let mut big = g711_wav(Law::MuLaw, &vec![0; MAX_WAV_BYTES]);
         big.truncate(MAX_WAV_BYTES + 1);
         assert!(matches!(store.save(&name("a.wav"), big).await, Err(StoreError::TooLarge { .. })));

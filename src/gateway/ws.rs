@@ -17,6 +17,7 @@ use super::handshake;
 use super::outbox::Outbox;
 use super::store::Store;
 use crate::protocol::{self, ClientMsg, Number, WavName};
+use crate::convert::{self, Length};
 use crate::wav;
 
 /// A client that has not finished its handshake by then is dropped.
@@ -194,12 +195,24 @@ impl Client {
             Ok(f) => f,
             Err(e) => return self.out.line(format!("Error: cannot play {name}: {e}")).await,
         };
-        let ulaw = match wav::phone_ulaw(&file) {
-            Ok(u) => u.into_owned(),
+        let ulaw = match tokio::task::spawn_blocking(move || phone_audio(&file)).await {
+            Ok(Ok(u)) => u,
+            Ok(Err(e)) => return self.out.line(format!("Error: cannot play {name}: {e}")).await,
             Err(e) => return self.out.line(format!("Error: cannot play {name}: {e}")).await,
         };
         if let Some(call) = self.live_call() {
             call.play(name, ulaw).await;
         }
     }
+}
+
+/// The 8 kHz mu-law of a stored WAV: mu-law as it is, A-law and 16-bit PCM at 8 kHz mono
+/// transcoded, anything else decoded, mixed to mono and resampled by the core's converter
+/// (as much as fits in one upload's worth of audio).
+pub fn phone_audio(file: &[u8]) -> Result<Vec<u8>, String> {
+    if let Ok(ulaw) = wav::phone_ulaw(file) {
+        return Ok(ulaw.into_owned());
+    }
+    let converted = convert::convert(file, Length::FirstPart).map_err(|e| e.to_string())?;
+    wav::phone_ulaw(&converted.wav).map(|u| u.into_owned())
 }
