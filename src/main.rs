@@ -102,7 +102,8 @@ fn main() -> anyhow::Result<()> {
 
 /// Servers log to stderr; the dashboard owns the terminal and logs to its own pane.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // rsipstack logs every raw SIP message at info; its warnings are what an operator needs.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rsipstack=warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
