@@ -63,11 +63,13 @@ pub async fn session(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, s
     if let Some(call) = client.call.take() {
         call.finish(HANGUP_GRACE).await;
     }
-    drop(client);
+    // The close frame goes in while the outbox is still open: were every sender gone
+    // first, the writer could see the queue end and close without the 1001.
     if ending == Ending::Shutdown {
         let _ = close_tx.send(CloseFrame { code: CloseCode::Away, reason: "gateway shutting down".into() }).await;
     }
     drop(close_tx);
+    drop(client);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     tracing::info!(%peer, "client gone");
 }
