@@ -17,7 +17,8 @@ use super::sdp;
 use super::sip::SipAgent;
 use crate::protocol::{Number, WavName};
 
-/// How long a hang-up waits for the answer to its BYE or CANCEL before the call is reported ended anyway.
+/// How long a hang-up waits for the answer to its BYE or CANCEL before the call is
+/// reported ended anyway.
 const BYE_WAIT: Duration = Duration::from_secs(2);
 
 /// Where a call is, as the session sees it.
@@ -98,8 +99,9 @@ struct Running {
     /// Our SDP, offered in the INVITE and given again to every re-INVITE.
     sdp: String,
     dialog: InviteDialog,
+    /// The dialog once a 2xx confirmed it (its id changes with the far end's tag).
     confirmed: Option<DialogId>,
-    rang: bool,
+    /// We sent BYE or CANCEL: whatever the INVITE's outcome, the call just ended.
     hangup_asked: bool,
 }
 
@@ -153,7 +155,6 @@ async fn dial(
         sdp: offer,
         dialog,
         confirmed: None,
-        rang: false,
         hangup_asked: false,
     };
     Ok((call, states, invite))
@@ -191,10 +192,9 @@ impl Running {
     /// A change of dialog state; `Some(line)` when it ends the call.
     async fn on_state(&mut self, state: DialogState) -> Option<String> {
         match state {
-            DialogState::Early(_, resp) if !self.rang => {
+            DialogState::Early(_, resp) if *self.phase.borrow() == Phase::Dialing => {
                 let code = resp.status_code.code();
                 if code == 180 || code == 183 {
-                    self.rang = true;
                     self.phase.send_replace(Phase::Ringing);
                     self.out.line("Ringing").await;
                 }
