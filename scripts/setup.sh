@@ -17,6 +17,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 if ! python3 -c 'import websockets' 2>/dev/null; then
   echo "setup: installing the Python websockets package"
-  python3 -m pip install -q websockets
+  # A Debian-managed Python refuses plain pip installs (PEP 668); then the Debian package.
+  python3 -m pip install -q websockets 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages websockets 2>/dev/null \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-websockets >/dev/null; }
 fi
 echo "setup: tmux $(tmux -V | cut -d' ' -f2), sox $(sox --version | sed 's/.*v//'), $(sipp -v 2>/dev/null | grep -o 'SIPp v[0-9.]*' | head -1), python websockets $(python3 -c 'import websockets; print(websockets.__version__)')"

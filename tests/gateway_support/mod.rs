@@ -202,7 +202,7 @@ impl Sipp {
     /// Like `start`, for `calls` calls before sipp exits.
     pub fn start_calls(scenario_name: &str, calls: u32, extra: &[&str]) -> Sipp {
         let which = std::process::Command::new("sipp").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
-        assert!(which.is_ok(), "sipp is not installed: run .ci/install-gateway-deps.sh (Debian package sip-tester)");
+        assert!(which.is_ok(), "sipp is not installed: run scripts/setup.sh (Debian package sip-tester)");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("audio.raw"), tone_ulaw(2.0)).unwrap();
         let port = free_udp_port(false);
