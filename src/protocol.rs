@@ -28,7 +28,7 @@ pub enum ProtocolError {
     TooLong(usize),
     #[error("file name is empty")]
     EmptyName,
-    #[error("file name {0:?} must be a plain name: no folders, no '..', no ':' or control characters")]
+    #[error("file name {0:?} must be a plain name: no folders, no '..', no ':', no control characters, no blanks at either end")]
     BadName(String),
     #[error("file name is longer than 255 bytes")]
     NameTooLong,
@@ -72,7 +72,8 @@ impl fmt::Display for Number {
 }
 
 /// A file name that is safe on the wire and on a server's disk: no path separators, no `..`,
-/// no `:` (it would split the upload message), no control characters, at most 255 bytes.
+/// no `:` (it would split the upload message), no control characters, no blanks at either end
+/// (servers strip them from `PLAY_WAV:<name>`, so the name would change), at most 255 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WavName(String);
 
@@ -107,6 +108,7 @@ impl FromStr for WavName {
         let bad = s == "."
             || s == ".."
             || s.contains("..")
+            || s.trim() != s
             || s.chars().any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control());
         if bad {
             return Err(ProtocolError::BadName(s.to_string()));
@@ -277,7 +279,9 @@ mod tests {
 
     #[test]
     fn names_cannot_escape_a_folder_or_split_the_message() {
-        for bad in ["../x.wav", "a/b.wav", "a\\b.wav", "..", ".", "a:b.wav", "x\n.wav", "a..wav"] {
+        // Blanks at the ends were found by tests/fuzz.rs: `PLAY_WAV:a.wav ` came back as
+        // `a.wav`, because servers (and `ClientMsg::parse`) strip the line.
+        for bad in ["../x.wav", "a/b.wav", "a\\b.wav", "..", ".", "a:b.wav", "x\n.wav", "a..wav", " ", "a.wav ", " a.wav", "a.wav\u{a0}"] {
             assert!(bad.parse::<WavName>().is_err(), "{bad:?} accepted");
         }
         assert_eq!("".parse::<WavName>(), Err(ProtocolError::EmptyName));
