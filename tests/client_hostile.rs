@@ -12,30 +12,49 @@ use sipdeck::app::ConnState;
 use sipdeck::net::NetConfig;
 use sipdeck::rtp::{self, RtpHeader};
 use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Serve one client with the given frames (echoing the subprotocol), then keep the
 /// connection open until the client goes.
 async fn scripted(frames: Vec<Message>) -> SocketAddr {
+    scripted_sessions(vec![frames]).await
+}
+
+/// Serve one connection per script, in order, each as [`scripted`] does.
+async fn scripted_sessions(sessions: Vec<Vec<Message>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let cb = move |_req: &tokio_tungstenite::tungstenite::handshake::server::Request,
-                       mut resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
-            resp.headers_mut().insert("Sec-WebSocket-Protocol", "sip-audio-protocol".parse().unwrap());
-            Ok(resp)
-        };
-        let mut ws = tokio_tungstenite::accept_hdr_async(stream, cb).await.unwrap();
-        for f in frames {
-            if ws.send(f).await.is_err() {
-                return;
-            }
+        for frames in sessions {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(serve_frames(stream, frames));
         }
-        use futures_util::StreamExt;
-        while let Some(Ok(_)) = ws.next().await {}
     });
     addr
+}
+
+async fn serve_frames(stream: tokio::net::TcpStream, frames: Vec<Message>) {
+    let cb = move |_req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                   mut resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
+        resp.headers_mut().insert("Sec-WebSocket-Protocol", "sip-audio-protocol".parse().unwrap());
+        Ok(resp)
+    };
+    let mut ws = tokio_tungstenite::accept_hdr_async(stream, cb).await.unwrap();
+    for f in frames {
+        if ws.send(f).await.is_err() {
+            return;
+        }
+    }
+    use futures_util::StreamExt;
+    while let Some(Ok(_)) = ws.next().await {}
+}
+
+/// A text frame carrying exactly these bytes: tungstenite's `Message::Text` cannot hold
+/// invalid UTF-8, so it goes out as a raw frame.
+fn raw_text(bytes: &[u8], opcode: Data, fin: bool) -> Message {
+    Message::Frame(Frame::message(bytes.to_vec(), OpCode::Data(opcode), fin))
 }
 
 fn good_packet(seq: u16) -> String {
@@ -86,6 +105,49 @@ async fn a_flood_of_status_lines_keeps_the_log_bounded() {
     let mut c = Client::connect(&format!("ws://{addr}"), dir.path());
     c.until("the flood", Duration::from_secs(30), |a| a.log.last().is_some_and(|l| l.text == "status 29999")).await;
     assert_eq!(c.app.log.len(), sipdeck::app::log::DEFAULT_CAPACITY);
+}
+
+#[tokio::test]
+async fn long_lines_in_a_flood_keep_the_log_bounded_in_bytes() {
+    // 12,000 lines of 3,000 bytes: 36 MB on the wire, at most 10,000 cut lines kept.
+    let line = "y".repeat(3000);
+    let mut frames: Vec<Message> = (0..12_000).map(|i| Message::text(format!("{i:05} {line}"))).collect();
+    frames.push(Message::text("done"));
+    let addr = scripted(frames).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::connect(&format!("ws://{addr}"), dir.path());
+    c.until("the flood", Duration::from_secs(30), |a| a.log.last().is_some_and(|l| l.text == "done")).await;
+    let kept: usize = c.app.log.iter().map(|l| l.text.len()).sum();
+    let cap = sipdeck::app::log::DEFAULT_CAPACITY;
+    assert_eq!(c.app.log.len(), cap);
+    assert!(kept <= cap * (sipdeck::app::log::MAX_LINE_CHARS + 64), "log holds {kept} bytes");
+    // The newest lines are the ones kept.
+    assert!(c.app.log.iter().rev().nth(1).is_some_and(|l| l.text.starts_with("11999 ")));
+    assert!(c.app.connected());
+}
+
+#[tokio::test]
+async fn invalid_utf8_text_frames_drop_the_connection_plainly_and_it_comes_back() {
+    // A text frame that is not UTF-8, then one split over two fragments (the invalid byte
+    // in the second); each costs one connection, the third connection works.
+    let sessions = vec![
+        vec![Message::text("before"), raw_text(b"RTP:\xff\xfe", Data::Text, true)],
+        vec![raw_text(b"Ringing \xe2\x82", Data::Text, false), raw_text(b"\x28 more", Data::Continue, true)],
+        vec![Message::text("after reconnect"), Message::text(good_packet(1))],
+    ];
+    let addr = scripted_sessions(sessions).await;
+    let mut cfg = NetConfig::new(format!("ws://{addr}"));
+    cfg.backoff = Some(sipdeck::net::Backoff::new(Duration::from_millis(20), Duration::from_millis(40), 0.0));
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::connect_with(cfg, dir.path());
+    c.until("the third connection", WAIT, |a| a.rtp.packets == 1).await;
+    let said = "disconnected: server sent a text frame that is not valid UTF-8";
+    assert_eq!(c.app.log.iter().filter(|l| l.text.starts_with(said)).count(), 2, "{}", c.log_text());
+    assert!(c.logged("before") && c.logged("after reconnect"));
+    // Nothing of the broken frames reached the log or the counters as if it were data.
+    assert!(!c.logged("Ringing"));
+    assert_eq!(c.app.rtp.malformed, 0);
+    assert!(c.app.connected());
 }
 
 #[tokio::test]
