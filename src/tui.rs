@@ -18,7 +18,7 @@ use crate::ui::{self, Theme};
 /// About 30 frames per second, whatever the packet rate.
 pub const FRAME: Duration = Duration::from_millis(33);
 /// Network events folded per wake-up before keys and the tick get another look.
-const NET_BATCH: usize = 512;
+pub const NET_BATCH: usize = 512;
 
 /// Run the dashboard until the user quits. Returns the spill file when it keeps audio that
 /// was never saved.

@@ -1,0 +1,402 @@
+//! Speed and memory under a flood, measured in one run (`cargo bench --bench flood`).
+//!
+//! An in-process blast peer (tokio-tungstenite on 127.0.0.1:0, its own thread) sends
+//! 200,000 realistic `RTP:` frames (172-byte PCMU packets, hex encoded) as fast as the socket
+//! takes them, to
+//!   (a) a bare tokio-tungstenite reader that only counts frames, and
+//!   (b) sipdeck's network actor feeding the real `App` in the shape of the real event loop
+//!       (`recv_many` batches of `tui::NET_BATCH`, `on_tick` and a `TestBackend` 80x24 render
+//!       every `tui::FRAME`), recording the intervals between frames.
+//! Then, each in a fresh child process so that one scenario's memory does not count for
+//! another, the peak RSS (VmHWM) after the blast through actor and fold, and after a
+//! simulated one-hour call (180,000 packets of 160 bytes folded into the `App`).
+//!
+//! `FLOOD_RUNS` sets how many times (a) and (b) are run, alternating (default 3); medians are
+//! reported.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use sipdeck::app::{App, AppConfig, RecordFormat};
+use sipdeck::audio::Tone;
+use sipdeck::net::{self, Command, NetConfig, NetEvent, RtpFrame};
+use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::tui::{FRAME, NET_BATCH};
+use sipdeck::ui::{self, Theme};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+const BLAST: u64 = 200_000;
+const HOUR_PACKETS: u64 = 180_000;
+const PAYLOAD: usize = 160;
+/// The peer flushes its socket after this many frames.
+const FLUSH_EVERY: u64 = 64;
+
+const TARGET_RATIO: f64 = 0.8;
+const TARGET_P99: Duration = Duration::from_millis(50);
+const TARGET_HOUR_MIB: f64 = 64.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `RTP:` frames of 172-byte PCMU packets.
+    Rtp,
+    /// Status lines, to see the log path under a flood too.
+    Status,
+}
+
+// ---- the blast peer ---------------------------------------------------------------------
+
+/// One second of a 440 Hz tone in mu-law; packets take consecutive 160-byte slices.
+fn tone_second() -> Vec<u8> {
+    let mut t = Tone::new(440.0, 8000.0, 0.3);
+    let mut out = vec![0u8; 8000];
+    t.fill_ulaw(&mut out);
+    out
+}
+
+fn packet(i: u64, tone: &[u8]) -> Vec<u8> {
+    let h = RtpHeader {
+        marker: i == 0,
+        payload_type: 0,
+        sequence: i as u16,
+        timestamp: (i * PAYLOAD as u64) as u32,
+        ssrc: 0x5eed_f100,
+    };
+    let at = (i as usize * PAYLOAD) % tone.len();
+    rtp::build(&h, &tone[at..at + PAYLOAD])
+}
+
+fn frame_text(kind: Kind, i: u64, tone: &[u8]) -> String {
+    match kind {
+        Kind::Rtp => sipdeck::protocol::encode_rtp(&packet(i, tone)),
+        Kind::Status => format!("Call status: in call, {i} packets relayed, jitter 3 ms"),
+    }
+}
+
+/// Frames made before the clock starts, so the peer only copies them to the socket.
+/// `None` makes them on the fly (for the memory runs, where the peer must stay small).
+type Frames = Option<std::sync::Arc<Vec<Utf8Bytes>>>;
+
+fn pregenerate(kind: Kind, n: u64) -> Frames {
+    let tone = tone_second();
+    Some(std::sync::Arc::new((0..n).map(|i| Utf8Bytes::from(frame_text(kind, i, &tone))).collect()))
+}
+
+/// Echo the subprotocol when asked for it, like the gateway.
+#[allow(clippy::result_large_err)] // the signature tungstenite's callback demands
+fn echo_subprotocol(req: &Request, mut resp: Response) -> Result<Response, ErrorResponse> {
+    if let Some(p) = req.headers().get("Sec-WebSocket-Protocol") {
+        resp.headers_mut().insert("Sec-WebSocket-Protocol", p.clone());
+    }
+    Ok(resp)
+}
+
+/// Serve one connection on a thread of its own: `n` frames as fast as the socket takes
+/// them, then wait for the client to go.
+fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the blast peer");
+    let addr = listener.local_addr().expect("peer address");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("peer runtime");
+        rt.block_on(async move {
+            listener.set_nonblocking(true).expect("non-blocking listener");
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let (stream, _) = listener.accept().await.expect("accepting the client");
+            let _ = stream.set_nodelay(true);
+            let mut ws = tokio_tungstenite::accept_hdr_async(stream, echo_subprotocol).await.expect("handshake");
+            let tone = tone_second();
+            for i in 0..n {
+                let msg = match &frames {
+                    Some(f) => Message::Text(f[i as usize].clone()),
+                    None => Message::text(frame_text(kind, i, &tone)),
+                };
+                if ws.feed(msg).await.is_err() {
+                    return;
+                }
+                if (i + 1) % FLUSH_EVERY == 0 && ws.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = ws.flush().await;
+            while let Some(Ok(_)) = ws.next().await {}
+        });
+    });
+    addr
+}
+
+// ---- (a) the bare reader ----------------------------------------------------------------
+
+/// Count text frames until `n`; the clock runs from the handshake to the last frame.
+async fn bare_reader(addr: SocketAddr, n: u64) -> Duration {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}")).await.expect("bare connect");
+    let t0 = Instant::now();
+    let mut count = 0u64;
+    while let Some(msg) = ws.next().await {
+        if let Message::Text(_) = msg.expect("bare read") {
+            count += 1;
+            if count == n {
+                return t0.elapsed();
+            }
+        }
+    }
+    panic!("the peer closed after {count} of {n} frames");
+}
+
+// ---- (b) sipdeck: actor, fold and render --------------------------------------------------
+
+fn app_config(url: &str) -> AppConfig {
+    AppConfig {
+        url: url.to_string(),
+        default_number: "0938220136".parse().expect("a valid number"),
+        record_dir: std::env::temp_dir(),
+        record_format: RecordFormat::Mulaw,
+    }
+}
+
+struct SipdeckRun {
+    /// From `Connected` to the last message folded.
+    elapsed: Duration,
+    /// Between consecutive redraws while the blast ran.
+    frame_intervals: Vec<Duration>,
+    app: App,
+}
+
+/// The real event loop's shape without a terminal: the tick (fold the clock, draw) before
+/// the network, network events folded in batches.
+async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
+    let url = format!("ws://{addr}");
+    let mut cfg = NetConfig::new(&url);
+    cfg.backoff = None;
+    let (cmd, mut net_rx) = net::spawn(cfg);
+    let mut app = App::new(app_config(&url), Instant::now());
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+    let theme = Theme::PLAIN;
+    let mut tick = tokio::time::interval(FRAME);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut batch = Vec::with_capacity(NET_BATCH);
+    let mut started: Option<Instant> = None;
+    let mut last_draw: Option<Instant> = None;
+    let mut frame_intervals = Vec::new();
+    let mut count = 0u64;
+    while count < n {
+        tokio::select! {
+            biased;
+            _ = tick.tick() => {
+                app.on_tick(Instant::now());
+                term.draw(|f| ui::render(&app, &theme, f)).expect("drawing");
+                let now = Instant::now();
+                if let (Some(_), Some(prev)) = (started, last_draw) {
+                    frame_intervals.push(now - prev);
+                }
+                last_draw = Some(now);
+            }
+            got = net_rx.recv_many(&mut batch, NET_BATCH) => {
+                assert!(got > 0, "the network actor ended after {count} of {n} messages");
+                let now = Instant::now();
+                for ev in batch.drain(..) {
+                    match &ev {
+                        NetEvent::Rtp(_) | NetEvent::Status(_) => count += 1,
+                        NetEvent::Connected { .. } => started = Some(now),
+                        NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
+                        _ => {}
+                    }
+                    app.on_net(ev, now);
+                }
+            }
+        }
+    }
+    let elapsed = started.expect("connected before any message").elapsed();
+    let _ = cmd.send(Command::Shutdown).await;
+    SipdeckRun { elapsed, frame_intervals, app }
+}
+
+// ---- memory scenarios, each in a child process ----------------------------------------------
+
+/// Peak resident set size of this process, in KiB.
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+/// The blast through actor and fold, frames made on the fly by the peer.
+fn child_blast() -> u64 {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let run = rt.block_on(async {
+        let addr = spawn_peer(Kind::Rtp, BLAST, None);
+        sipdeck_reader(addr, BLAST).await
+    });
+    assert_eq!(run.app.rtp.packets, BLAST);
+    vm_hwm_kib()
+}
+
+/// One hour of a call at 50 packets/s folded straight into the App, on a simulated clock:
+/// the clock ticks every FRAME and the screen is drawn once a simulated second.
+fn child_hour() -> u64 {
+    let tone = tone_second();
+    let t0 = Instant::now();
+    let mut app = App::new(app_config("ws://127.0.0.1:8080"), t0);
+    app.on_net(NetEvent::Connected { subprotocol: true }, t0);
+    app.on_net(NetEvent::Status("Call answered".into()), t0);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+    let mut next_tick = t0;
+    let mut ticks = 0u64;
+    for i in 0..HOUR_PACKETS {
+        let at = t0 + Duration::from_millis(20 * i);
+        let frame = RtpFrame::from_bytes(packet(i, &tone), at).expect("a valid packet");
+        app.on_net(NetEvent::Rtp(frame), at);
+        while next_tick <= at {
+            app.on_tick(next_tick);
+            if ticks % 30 == 0 {
+                term.draw(|f| ui::render(&app, &Theme::PLAIN, f)).expect("drawing");
+            }
+            ticks += 1;
+            next_tick += FRAME;
+        }
+    }
+    assert_eq!(app.capture.len() as u64, HOUR_PACKETS * PAYLOAD as u64);
+    vm_hwm_kib()
+}
+
+/// Run this bench binary again as `--child <what>` and read the KiB it prints.
+fn in_child(what: &str) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe).args(["--child", what]).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("child {what} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|e| format!("child {what} printed no number: {e}"))
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Runs (a) and (b) `runs` times each, alternating; returns (bare medians, sipdeck medians,
+/// all frame intervals of (b)).
+fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Vec<Duration>) {
+    let frames = pregenerate(kind, BLAST);
+    let (mut bare, mut deck, mut intervals) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let a = rt.block_on(bare_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
+        let b = rt.block_on(sipdeck_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
+        let mut iv = b.frame_intervals.clone();
+        iv.sort();
+        println!(
+            "  run {run}: bare {:>9.0} msg/s   sipdeck {:>9.0} msg/s   ratio {:.2}   frames {:>3}, p99 {}, max {}",
+            rate(BLAST, a),
+            rate(BLAST, b.elapsed),
+            a.as_secs_f64() / b.elapsed.as_secs_f64(),
+            iv.len() + 1,
+            ms(percentile(&iv, 99.0)),
+            ms(iv.last().copied().unwrap_or_default()),
+        );
+        if kind == Kind::Rtp {
+            assert_eq!(b.app.rtp.packets, BLAST);
+            assert_eq!(b.app.rtp.malformed, 0);
+            assert_eq!(b.app.capture.len() as u64, BLAST * PAYLOAD as u64);
+        }
+        bare.push(rate(BLAST, a));
+        deck.push(rate(BLAST, b.elapsed));
+        intervals.extend(b.frame_intervals);
+    }
+    intervals.sort();
+    (median(bare), median(deck), intervals)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let kib = match args.get(i + 1).map(String::as_str) {
+            Some("blast") => child_blast(),
+            Some("hour") => child_hour(),
+            other => {
+                eprintln!("unknown child {other:?}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("{kib}");
+        return ExitCode::SUCCESS;
+    }
+    let runs = std::env::var("FLOOD_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3usize).max(1);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("sipdeck flood benchmark ({cores} cores, {runs} runs of each reader)");
+    println!("\n{BLAST} RTP: frames (172-byte PCMU packets, 348 hex characters each):");
+    let (bare, deck, intervals) = speed(&rt, Kind::Rtp, runs);
+    let ratio = deck / bare;
+    let p99 = percentile(&intervals, 99.0);
+    println!("\n{BLAST} status lines (the log path):");
+    let (sbare, sdeck, sintervals) = speed(&rt, Kind::Status, runs);
+    drop(rt);
+
+    let blast = in_child("blast");
+    let hour = in_child("hour");
+    let mib = |r: &Result<u64, String>| match r {
+        Ok(k) => format!("{:.1} MiB", *k as f64 / 1024.0),
+        Err(e) => format!("not measured ({e})"),
+    };
+    let hour_ok = hour.as_ref().is_ok_and(|k| (*k as f64 / 1024.0) < TARGET_HOUR_MIB);
+
+    println!("\nresults (medians of {runs} runs)");
+    println!("  bare tokio-tungstenite reader      {bare:>10.0} msg/s");
+    println!("  sipdeck actor + App fold + render  {deck:>10.0} msg/s");
+    println!("  ratio sipdeck / bare               {ratio:>10.2}   target >= {TARGET_RATIO}   {}", verdict(ratio >= TARGET_RATIO));
+    println!(
+        "  frame interval p99 during the blast {:>9}   target < {}   {} ({} frames, max {})",
+        ms(p99),
+        ms(TARGET_P99),
+        verdict(p99 < TARGET_P99),
+        intervals.len(),
+        ms(intervals.last().copied().unwrap_or_default())
+    );
+    println!(
+        "  status-line flood: bare {sbare:.0} msg/s, sipdeck {sdeck:.0} msg/s (ratio {:.2}), frame p99 {}",
+        sdeck / sbare,
+        ms(percentile(&sintervals, 99.0))
+    );
+    println!("  peak RSS after the {BLAST}-message blast  {}", mib(&blast));
+    println!(
+        "  peak RSS after a one-hour call ({HOUR_PACKETS} x {PAYLOAD} B)  {}   target < {TARGET_HOUR_MIB} MiB   {}",
+        mib(&hour),
+        verdict(hour_ok)
+    );
+    ExitCode::SUCCESS
+}
