@@ -100,7 +100,8 @@ fn echo_subprotocol(req: &Request, mut resp: Response) -> Result<Response, Error
 fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the blast peer");
     let addr = listener.local_addr().expect("peer address");
-    std::thread::spawn(move || {
+    let named = std::thread::Builder::new().name("blast-peer".into());
+    named.spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("peer runtime");
         rt.block_on(async move {
             listener.set_nonblocking(true).expect("non-blocking listener");
@@ -124,7 +125,8 @@ fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
             let _ = ws.flush().await;
             while let Some(Ok(_)) = ws.next().await {}
         });
-    });
+    })
+    .expect("starting the peer thread");
     addr
 }
 
@@ -162,7 +164,18 @@ struct SipdeckRun {
     elapsed: Duration,
     /// Between consecutive redraws while the blast ran.
     frame_intervals: Vec<Duration>,
+    /// Times the loop woke for network events (`recv_many` returns).
+    wakeups: u64,
     app: App,
+}
+
+/// Server messages (RTP or status) in an event.
+fn messages(ev: &NetEvent) -> u64 {
+    match ev {
+        NetEvent::Rtp(_) | NetEvent::Status(_) => 1,
+        NetEvent::Batch(evs) => evs.iter().map(messages).sum(),
+        _ => 0,
+    }
 }
 
 /// The real event loop's shape without a terminal: the tick (fold the clock, draw) before
@@ -182,6 +195,7 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     let mut last_draw: Option<Instant> = None;
     let mut frame_intervals = Vec::new();
     let mut count = 0u64;
+    let mut wakeups = 0u64;
     while count < n {
         tokio::select! {
             biased;
@@ -196,10 +210,11 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
             }
             got = net_rx.recv_many(&mut batch, NET_BATCH) => {
                 assert!(got > 0, "the network actor ended after {count} of {n} messages");
+                wakeups += 1;
                 let now = Instant::now();
                 for ev in batch.drain(..) {
+                    count += messages(&ev);
                     match &ev {
-                        NetEvent::Rtp(_) | NetEvent::Status(_) => count += 1,
                         NetEvent::Connected { .. } => started = Some(now),
                         NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
                         _ => {}
@@ -211,7 +226,7 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     }
     let elapsed = started.expect("connected before any message").elapsed();
     let _ = cmd.send(Command::Shutdown).await;
-    SipdeckRun { elapsed, frame_intervals, app }
+    SipdeckRun { elapsed, frame_intervals, wakeups, app }
 }
 
 // ---- memory scenarios, each in a child process ----------------------------------------------
@@ -314,16 +329,26 @@ fn ms(d: Duration) -> String {
 fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Vec<Duration>) {
     let frames = pregenerate(kind, BLAST);
     let (mut bare, mut deck, mut intervals) = (Vec::new(), Vec::new(), Vec::new());
+    // FLOOD_ONLY=sipdeck runs sipdeck's reader only, for profiling (the ratio is then 1).
+    let only = std::env::var("FLOOD_ONLY").unwrap_or_default();
     for run in 1..=runs {
-        let a = rt.block_on(bare_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
-        let b = rt.block_on(sipdeck_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
+        let bare_run = || rt.block_on(bare_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
+        let deck_run = || rt.block_on(sipdeck_reader(spawn_peer(kind, BLAST, frames.clone()), BLAST));
+        let (a, b) = match only.as_str() {
+            "sipdeck" => {
+                let b = deck_run();
+                (b.elapsed, b)
+            }
+            _ => (bare_run(), deck_run()),
+        };
         let mut iv = b.frame_intervals.clone();
         iv.sort();
         println!(
-            "  run {run}: bare {:>9.0} msg/s   sipdeck {:>9.0} msg/s   ratio {:.2}   frames {:>3}, p99 {}, max {}",
+            "  run {run}: bare {:>9.0} msg/s   sipdeck {:>9.0} msg/s   ratio {:.2}   {:>5.1} events/wake-up   frames {:>3}, p99 {}, max {}",
             rate(BLAST, a),
             rate(BLAST, b.elapsed),
             a.as_secs_f64() / b.elapsed.as_secs_f64(),
+            BLAST as f64 / b.wakeups as f64,
             iv.len() + 1,
             ms(percentile(&iv, 99.0)),
             ms(iv.last().copied().unwrap_or_default()),
@@ -363,6 +388,9 @@ fn main() -> ExitCode {
     let (bare, deck, intervals) = speed(&rt, Kind::Rtp, runs);
     let ratio = deck / bare;
     let p99 = percentile(&intervals, 99.0);
+    if std::env::var("FLOOD_ONLY").is_ok_and(|v| v == "sipdeck") {
+        return ExitCode::SUCCESS; // profiling the RTP path only
+    }
     println!("\n{BLAST} status lines (the log path):");
     let (sbare, sdeck, sintervals) = speed(&rt, Kind::Status, runs);
     drop(rt);

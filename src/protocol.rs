@@ -222,18 +222,42 @@ impl<'a> ServerMsg<'a> {
 pub fn encode_rtp(packet: &[u8]) -> String {
     let mut s = String::with_capacity(4 + packet.len() * 2);
     s.push_str("RTP:");
-    s.push_str(&hex::encode(packet));
+    // const_hex uses SIMD where the CPU has it: this runs once per packet in a flood.
+    s.push_str(&const_hex::encode(packet));
     s
 }
 
 /// Decode the hex of an `RTP:` frame into `out` (cleared first), reusing its allocation.
+/// Upper and lower case digits are accepted; nothing else (no `0x`, no blanks).
 pub fn decode_rtp_hex(hex_text: &str, out: &mut Vec<u8>) -> Result<(), hex::FromHexError> {
     out.clear();
     if hex_text.len() % 2 != 0 {
         return Err(hex::FromHexError::OddLength);
     }
     out.resize(hex_text.len() / 2, 0);
-    hex::decode_to_slice(hex_text, out)
+    decode_rtp_hex_to_slice(hex_text, out)
+}
+
+/// Decode the hex of an `RTP:` frame into `out`, which must be exactly half its length.
+pub fn decode_rtp_hex_to_slice(hex_text: &str, out: &mut [u8]) -> Result<(), hex::FromHexError> {
+    let bytes = hex_text.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return Err(hex::FromHexError::OddLength);
+    }
+    if out.len() != bytes.len() / 2 {
+        return Err(hex::FromHexError::InvalidStringLength);
+    }
+    // const_hex would skip a `0x` prefix; the wire has none, so it is a bad character here.
+    if let [b'0', c @ (b'x' | b'X'), ..] = bytes {
+        return Err(hex::FromHexError::InvalidHexCharacter { c: *c as char, index: 1 });
+    }
+    // The SIMD decoder: the hex crate's byte-at-a-time loop was the actor's largest cost
+    // under a flood (benches/flood.rs).
+    const_hex::decode_to_slice(bytes, out).map_err(|e| match e {
+        const_hex::FromHexError::InvalidHexCharacter { c, index } => hex::FromHexError::InvalidHexCharacter { c, index },
+        const_hex::FromHexError::OddLength => hex::FromHexError::OddLength,
+        const_hex::FromHexError::InvalidStringLength => hex::FromHexError::InvalidStringLength,
+    })
 }
 
 #[cfg(test)]
@@ -323,5 +347,21 @@ mod tests {
         assert!(decode_rtp_hex("zz", &mut out).is_err());
         decode_rtp_hex("ABCD", &mut out).unwrap();
         assert_eq!(out, [0xab, 0xcd]);
+        // Errors name the offending character, as the hex crate did.
+        assert_eq!(
+            decode_rtp_hex("80zz", &mut out),
+            Err(hex::FromHexError::InvalidHexCharacter { c: 'z', index: 2 })
+        );
+        assert_eq!(
+            decode_rtp_hex("0x80", &mut out),
+            Err(hex::FromHexError::InvalidHexCharacter { c: 'x', index: 1 })
+        );
+        // Long enough for the SIMD path, with one bad digit deep inside.
+        let mut long = "ab".repeat(100);
+        long.replace_range(151..152, "g");
+        assert_eq!(
+            decode_rtp_hex(&long, &mut out),
+            Err(hex::FromHexError::InvalidHexCharacter { c: 'g', index: 151 })
+        );
     }
 }

@@ -198,6 +198,7 @@ impl App {
     pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
         match ev {
             NetEvent::Rtp(f) => self.on_rtp(&f, now),
+            NetEvent::Batch(evs) => evs.into_iter().for_each(|ev| self.on_net(ev, now)),
             NetEvent::Status(s) => {
                 let hint = call::classify_status(&s);
                 self.call.on_hint(hint, &s, now);

@@ -6,12 +6,15 @@
 
 mod backoff;
 mod errors;
+mod parse;
 
 pub use backoff::Backoff;
 pub use errors::describe_ws_error;
+pub use parse::{parse_text, parse_text_at, FrameParser};
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -21,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::protocol::{self, ClientMsg, ServerMsg, SUBPROTOCOL};
+use crate::protocol::{self, ClientMsg, SUBPROTOCOL};
 use crate::rtp::{self, RtpHeader};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -62,7 +65,8 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub struct RtpFrame {
     pub header: RtpHeader,
-    pub bytes: Vec<u8>,
+    /// The whole packet. The actor carves these out of shared blocks (see [`FrameParser`]).
+    pub bytes: Bytes,
     pub payload_offset: usize,
     pub payload_len: usize,
     pub arrival: Instant,
@@ -74,7 +78,8 @@ impl RtpFrame {
     }
 
     /// Parse a decoded packet into a frame (the same checks the actor makes).
-    pub fn from_bytes(bytes: Vec<u8>, arrival: Instant) -> Result<RtpFrame, rtp::RtpError> {
+    pub fn from_bytes(bytes: impl Into<Bytes>, arrival: Instant) -> Result<RtpFrame, rtp::RtpError> {
+        let bytes = bytes.into();
         let (header, payload_offset, payload_len) = {
             let p = rtp::parse(&bytes)?;
             (p.header, p.payload_offset, p.payload.len())
@@ -101,13 +106,16 @@ pub enum NetEvent {
     /// A command could not be sent; it was not queued.
     Refused { what: String, why: String },
     Disconnected { reason: String, retry_in: Option<Duration> },
+    /// Events received together, in order (one channel item so the UI wakes once for them).
+    Batch(Vec<NetEvent>),
 }
 
 /// Start the actor on the current tokio runtime.
 pub fn spawn(cfg: NetConfig) -> (mpsc::Sender<Command>, mpsc::Receiver<NetEvent>) {
     install_crypto();
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    let (ev_tx, ev_rx) = mpsc::channel(4096);
+    // Items are often batches of up to READ_BATCH events: this bounds what waits to 16k.
+    let (ev_tx, ev_rx) = mpsc::channel(64);
     // A bug in the actor must not pass silently: the UI hears of it as a disconnect.
     let actor = tokio::spawn(run(cfg, cmd_rx, ev_tx.clone()));
     tokio::spawn(async move {
@@ -261,6 +269,16 @@ async fn session(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + cfg.ping_interval, cfg.ping_interval);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pong_deadline: Option<tokio::time::Instant> = None;
+    let mut out = Outbox::default();
+    let mut parser = FrameParser::default();
+    // Every way out hands over what is waiting first, so the UI sees it before the end.
+    macro_rules! flush_or_shutdown {
+        () => {
+            if !out.flush(events).await {
+                return SessionEnd::Shutdown;
+            }
+        };
+    }
     loop {
         let deadline = async {
             match pong_deadline {
@@ -270,28 +288,32 @@ async fn session(
         };
         tokio::select! {
             biased;
-            cmd = cmds.recv() => match cmd {
-                None | Some(Command::Shutdown) => {
-                    let _ = sink.send(Message::Close(None)).await;
-                    return SessionEnd::Shutdown;
-                }
-                Some(Command::ReconnectNow) => {
-                    let _ = sink.send(Message::Close(None)).await;
-                    return SessionEnd::Lost("reconnect requested".into());
-                }
-                Some(Command::Send(msg)) => {
-                    if let Err(e) = sink.send(Message::text(msg.encode())).await {
-                        let why = describe_ws_error(&e);
-                        let _ = events.send(NetEvent::Refused { what: msg.summary(), why: why.clone() }).await;
-                        return SessionEnd::Lost(why);
-                    }
-                    if events.send(NetEvent::Sent(msg)).await.is_err() {
+            cmd = cmds.recv() => {
+                flush_or_shutdown!();
+                match cmd {
+                    None | Some(Command::Shutdown) => {
+                        let _ = sink.send(Message::Close(None)).await;
                         return SessionEnd::Shutdown;
                     }
+                    Some(Command::ReconnectNow) => {
+                        let _ = sink.send(Message::Close(None)).await;
+                        return SessionEnd::Lost("reconnect requested".into());
+                    }
+                    Some(Command::Send(msg)) => {
+                        if let Err(e) = sink.send(Message::text(msg.encode())).await {
+                            let why = describe_ws_error(&e);
+                            let _ = events.send(NetEvent::Refused { what: msg.summary(), why: why.clone() }).await;
+                            return SessionEnd::Lost(why);
+                        }
+                        if events.send(NetEvent::Sent(msg)).await.is_err() {
+                            return SessionEnd::Shutdown;
+                        }
+                    }
                 }
-            },
+            }
             _ = ping.tick() => {
                 if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    flush_or_shutdown!();
                     return SessionEnd::Lost("could not send keep-alive ping".into());
                 }
                 if pong_deadline.is_none() {
@@ -299,49 +321,125 @@ async fn session(
                 }
             }
             _ = deadline => {
+                flush_or_shutdown!();
                 return SessionEnd::Lost(format!(
                     "keep-alive failed: no pong within {} s", cfg.pong_timeout.as_secs()));
             }
+            _ = out.due() => flush_or_shutdown!(),
             frame = stream.next() => {
-                let ev = match frame {
-                    None => return SessionEnd::Lost("connection closed by the server".into()),
-                    Some(Err(e)) => return SessionEnd::Lost(describe_ws_error(&e)),
-                    Some(Ok(Message::Close(cf))) => return SessionEnd::Lost(match cf {
-                        Some(cf) if !cf.reason.is_empty() => format!("server closed the connection: {} {}", u16::from(cf.code), cf.reason),
-                        Some(cf) => format!("server closed the connection (code {})", u16::from(cf.code)),
-                        None => "server closed the connection".into(),
-                    }),
-                    Some(Ok(Message::Pong(_))) => { pong_deadline = None; continue; }
-                    Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => continue,
-                    Some(Ok(Message::Binary(b))) => NetEvent::Malformed {
-                        reason: format!("binary frame of {} bytes (the protocol uses text frames)", b.len()),
-                    },
-                    Some(Ok(Message::Text(t))) => parse_text(t.as_str()),
-                };
                 // Any traffic proves the peer alive.
                 pong_deadline = None;
-                if events.send(ev).await.is_err() {
-                    return SessionEnd::Shutdown;
+                // Take the frames that are already read, with one clock reading, up to a
+                // batch: then commands and the keep-alive get their look again.
+                let now = Instant::now();
+                let mut next = Some(frame);
+                let mut taken = 0;
+                while let Some(frame) = next.take() {
+                    taken += 1;
+                    match on_frame(frame, now, &mut parser) {
+                        Frame::Event(ev) => out.push(ev),
+                        Frame::Pong | Frame::Skip => {}
+                        Frame::End(reason) => {
+                            flush_or_shutdown!();
+                            return SessionEnd::Lost(reason);
+                        }
+                    }
+                    if out.full() {
+                        flush_or_shutdown!();
+                    }
+                    if taken < READ_BATCH {
+                        next = ready_frame(&mut stream).await;
+                    }
                 }
             }
         }
     }
 }
 
-/// Turn one text frame into an event. Public so benchmarks and fuzzers drive the real path.
-pub fn parse_text(text: &str) -> NetEvent {
-    match ServerMsg::parse(text) {
-        ServerMsg::Rtp(hex) => {
-            let mut bytes = Vec::new();
-            if let Err(e) = protocol::decode_rtp_hex(hex, &mut bytes) {
-                return NetEvent::Malformed { reason: format!("RTP frame is not valid hex ({e})") };
-            }
-            match RtpFrame::from_bytes(bytes, Instant::now()) {
-                Ok(f) => NetEvent::Rtp(f),
-                Err(e) => NetEvent::Malformed { reason: format!("RTP frame is not valid RTP: {e}") },
-            }
+/// Events handed to the UI at most this many at a time.
+const READ_BATCH: usize = 256;
+/// The longest an event waits for others to share its hand-over: far below a frame (33 ms),
+/// so nothing shows later on screen.
+const COALESCE: Duration = Duration::from_millis(2);
+
+/// Events on their way to the UI. Under a flood they go in batches: one channel reservation
+/// per batch, and the UI thread is woken a few hundred times a second rather than once for
+/// every handful of packets the socket yields (each wake-up costs the actor a futex call,
+/// and was a fifth of its time in `benches/flood.rs`). A lone event waits [`COALESCE`].
+#[derive(Default)]
+struct Outbox {
+    events: Vec<NetEvent>,
+    due: Option<tokio::time::Instant>,
+}
+
+impl Outbox {
+    fn push(&mut self, ev: NetEvent) {
+        self.due.get_or_insert_with(|| tokio::time::Instant::now() + COALESCE);
+        self.events.push(ev);
+    }
+
+    fn full(&self) -> bool {
+        self.events.len() >= READ_BATCH
+    }
+
+    /// Completes when the oldest waiting event has waited long enough.
+    async fn due(&self) {
+        match self.due {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
         }
-        ServerMsg::WavAck(a) => NetEvent::WavAck(a.to_string()),
-        ServerMsg::Status(s) => NetEvent::Status(s.to_string()),
+    }
+
+    /// Send what waits, in order, with one reservation. False when the UI is gone.
+    async fn flush(&mut self, events: &mpsc::Sender<NetEvent>) -> bool {
+        self.due = None;
+        if self.events.is_empty() {
+            return true;
+        }
+        let ev = if self.events.len() == 1 {
+            self.events.pop().expect("one event")
+        } else {
+            NetEvent::Batch(std::mem::replace(&mut self.events, Vec::with_capacity(READ_BATCH)))
+        };
+        events.send(ev).await.is_ok()
     }
 }
+
+type WsStream = futures_util::stream::SplitStream<Ws>;
+type WsItem = Option<Result<Message, tungstenite::Error>>;
+
+/// The next frame if it can be had without waiting.
+async fn ready_frame(stream: &mut WsStream) -> Option<WsItem> {
+    std::future::poll_fn(|cx| match stream.poll_next_unpin(cx) {
+        std::task::Poll::Ready(item) => std::task::Poll::Ready(Some(item)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
+/// What one frame means for the session.
+enum Frame {
+    Event(NetEvent),
+    Pong,
+    Skip,
+    End(String),
+}
+
+fn on_frame(frame: WsItem, now: Instant, parser: &mut FrameParser) -> Frame {
+    match frame {
+        None => Frame::End("connection closed by the server".into()),
+        Some(Err(e)) => Frame::End(describe_ws_error(&e)),
+        Some(Ok(Message::Close(cf))) => Frame::End(match cf {
+            Some(cf) if !cf.reason.is_empty() => format!("server closed the connection: {} {}", u16::from(cf.code), cf.reason),
+            Some(cf) => format!("server closed the connection (code {})", u16::from(cf.code)),
+            None => "server closed the connection".into(),
+        }),
+        Some(Ok(Message::Pong(_))) => Frame::Pong,
+        Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => Frame::Skip,
+        Some(Ok(Message::Binary(b))) => Frame::Event(NetEvent::Malformed {
+            reason: format!("binary frame of {} bytes (the protocol uses text frames)", b.len()),
+        }),
+        Some(Ok(Message::Text(t))) => Frame::Event(parser.parse(t.as_str(), now)),
+    }
+}
+
