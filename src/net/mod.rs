@@ -3,6 +3,8 @@
 //!
 //! Under load the event channel is bounded and the actor waits on it: a slow UI slows the
 //! socket reader (TCP flow control pushes back on the server) instead of dropping audio.
+//! Events that arrive close together travel as one [`NetEvent::Batch`] (see `Outbox`), so a
+//! flood costs the UI thread one wake-up per few hundred packets.
 
 mod backoff;
 mod errors;
@@ -362,10 +364,11 @@ const READ_BATCH: usize = 256;
 /// so nothing shows later on screen.
 const COALESCE: Duration = Duration::from_millis(2);
 
-/// Events on their way to the UI. Under a flood they go in batches: one channel reservation
-/// per batch, and the UI thread is woken a few hundred times a second rather than once for
-/// every handful of packets the socket yields (each wake-up costs the actor a futex call,
-/// and was a fifth of its time in `benches/flood.rs`). A lone event waits [`COALESCE`].
+/// Events on their way to the UI. Under a flood they go as one [`NetEvent::Batch`] of up to
+/// [`READ_BATCH`]: one channel item, so the UI thread is woken once per batch rather than once
+/// for every handful of packets the socket yields (each wake-up costs the actor a futex call;
+/// that was a fifth of its time in `benches/flood.rs`). A lone event waits [`COALESCE`] for
+/// company, then goes on its own.
 #[derive(Default)]
 struct Outbox {
     events: Vec<NetEvent>,
