@@ -116,8 +116,9 @@ pub enum NetEvent {
 pub fn spawn(cfg: NetConfig) -> (mpsc::Sender<Command>, mpsc::Receiver<NetEvent>) {
     install_crypto();
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
-    // Items are often batches of up to READ_BATCH events: this bounds what waits to 16k.
-    let (ev_tx, ev_rx) = mpsc::channel(64);
+    // Items are often batches of up to READ_BATCH events: at most 4096 events wait, and one
+    // `recv_many` of the UI folds at most that many before keys and the tick get a look.
+    let (ev_tx, ev_rx) = mpsc::channel(16);
     // A bug in the actor must not pass silently: the UI hears of it as a disconnect.
     let actor = tokio::spawn(run(cfg, cmd_rx, ev_tx.clone()));
     tokio::spawn(async move {
