@@ -156,6 +156,7 @@ fn app_config(url: &str) -> AppConfig {
         default_number: "0938220136".parse().expect("a valid number"),
         record_dir: std::env::temp_dir(),
         record_format: RecordFormat::Mulaw,
+        wav_dir: std::env::temp_dir(),
     }
 }
 
