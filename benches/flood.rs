@@ -270,7 +270,7 @@ fn child_hour() -> u64 {
         app.on_net(NetEvent::Rtp(frame), at);
         while next_tick <= at {
             app.on_tick(next_tick);
-            if ticks % 30 == 0 {
+            if ticks.is_multiple_of(30) {
                 term.draw(|f| ui::render(&app, &Theme::PLAIN, f)).expect("drawing");
             }
             ticks += 1;

@@ -231,7 +231,7 @@ pub fn encode_rtp(packet: &[u8]) -> String {
 /// Upper and lower case digits are accepted; nothing else (no `0x`, no blanks).
 pub fn decode_rtp_hex(hex_text: &str, out: &mut Vec<u8>) -> Result<(), hex::FromHexError> {
     out.clear();
-    if hex_text.len() % 2 != 0 {
+    if !hex_text.len().is_multiple_of(2) {
         return Err(hex::FromHexError::OddLength);
     }
     out.resize(hex_text.len() / 2, 0);
@@ -241,7 +241,7 @@ pub fn decode_rtp_hex(hex_text: &str, out: &mut Vec<u8>) -> Result<(), hex::From
 /// Decode the hex of an `RTP:` frame into `out`, which must be exactly half its length.
 pub fn decode_rtp_hex_to_slice(hex_text: &str, out: &mut [u8]) -> Result<(), hex::FromHexError> {
     let bytes = hex_text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(hex::FromHexError::OddLength);
     }
     if out.len() != bytes.len() / 2 {

@@ -52,7 +52,7 @@ fn server_text() -> impl Strategy<Value = String> {
 /// A plain reading of `hex` as the wire carries it: pairs of hex digits, any case.
 fn decode_hex_independently(hex: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = hex.chars().map(|c| c.to_digit(16).map(|d| d as u8)).collect::<Option<_>>()?;
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     Some(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect())

@@ -42,7 +42,7 @@ impl FrameParser {
     }
 
     fn decode(&mut self, hex: &str) -> Result<Bytes, hex::FromHexError> {
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return Err(hex::FromHexError::OddLength);
         }
         let n = hex.len() / 2;
