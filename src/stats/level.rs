@@ -8,34 +8,42 @@ use crate::wav::Law;
 pub const BLOCK_SAMPLES: u32 = 1600;
 
 /// Accumulates decoded samples and publishes a [`Level`] once per block.
+///
+/// Samples are counted per code (a histogram) and decoded once per code when the block
+/// closes: one increment per sample instead of a decode, a multiply and a max, which made
+/// the meter the largest single cost of the UI thread under a flood (benches/flood.rs).
 #[derive(Debug, Clone)]
 pub struct LevelMeter {
-    /// Sum of squares of the block so far; 1600 samples of at most 2^30 fit in an i64.
+    /// Sum of squares of the block's folded samples; 1600 samples of at most 2^30 fit in an i64.
     sum_squares: i64,
     peak: i32,
     count: u32,
     current: Level,
+    /// Samples of the block not folded yet, counted per code, all of `hist_law`.
+    hist: [u16; 256],
+    hist_law: Law,
 }
 
 impl Default for LevelMeter {
     fn default() -> Self {
-        LevelMeter { sum_squares: 0, peak: 0, count: 0, current: Level::SILENT }
+        LevelMeter { sum_squares: 0, peak: 0, count: 0, current: Level::SILENT, hist: [0; 256], hist_law: Law::MuLaw }
     }
 }
 
 impl LevelMeter {
     pub fn push(&mut self, law: Law, payload: &[u8]) {
+        if law != self.hist_law {
+            // The histogram holds one law: fold what it has before the other law comes.
+            self.fold_hist();
+            self.hist_law = law;
+        }
         let mut rest = payload;
         while !rest.is_empty() {
             let take = ((BLOCK_SAMPLES - self.count) as usize).min(rest.len());
             let (chunk, tail) = rest.split_at(take);
-            // One law per chunk, so the decode is a plain table lookup in the loop.
-            let (squares, peak) = match law {
-                Law::MuLaw => sums(chunk, audio::ulaw_to_linear),
-                Law::ALaw => sums(chunk, audio::alaw_to_linear),
-            };
-            self.sum_squares += squares;
-            self.peak = self.peak.max(peak);
+            for &b in chunk {
+                self.hist[b as usize] += 1;
+            }
             self.count += take as u32;
             if self.count == BLOCK_SAMPLES {
                 self.publish();
@@ -44,30 +52,54 @@ impl LevelMeter {
         }
     }
 
+    /// Decode each code seen once and add its samples to the block's sums.
+    fn fold_hist(&mut self) {
+        let decode = match self.hist_law {
+            Law::MuLaw => audio::ulaw_to_linear,
+            Law::ALaw => audio::alaw_to_linear,
+        };
+        for (code, n) in self.hist.iter_mut().enumerate() {
+            if *n > 0 {
+                let s = decode(code as u8) as i32;
+                self.sum_squares += *n as i64 * (s * s) as i64;
+                self.peak = self.peak.max(s.abs());
+                *n = 0;
+            }
+        }
+    }
+
     fn publish(&mut self) {
+        self.fold_hist();
         self.current = Level::from_sums(self.sum_squares as f64, self.peak, self.count as usize);
         self.sum_squares = 0;
         self.peak = 0;
         self.count = 0;
     }
 
-    /// The level of the last complete block; silent until one is complete.
+/// The level of the last complete block; silent until one is complete.
     pub fn level(&self) -> Level {
         self.current
     }
-}
-
-fn sums(chunk: &[u8], decode: impl Fn(u8) -> i16) -> (i64, i32) {
-    chunk.iter().fold((0i64, 0i32), |(squares, peak), &b| {
-        let s = decode(b) as i32;
-        (squares + (s * s) as i64, peak.max(s.abs()))
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::audio::{linear_to_ulaw, Tone};
+
+    #[test]
+    fn a_block_that_changes_law_measures_each_part_in_its_own_law() {
+        let mut m = LevelMeter::default();
+        let (mu, a) = (linear_to_ulaw(8000), crate::audio::linear_to_alaw(-2000));
+        m.push(Law::MuLaw, &[mu; 800]);
+        m.push(Law::ALaw, &[a; 800]);
+        let (smu, sa) = (Law::MuLaw.decode(mu) as f64, Law::ALaw.decode(a) as f64);
+        let rms = ((800.0 * smu * smu + 800.0 * sa * sa) / 1600.0).sqrt();
+        let want = (20.0 * (rms / 32768.0).log10()) as f32;
+        assert!((m.level().rms_dbfs - want).abs() < 1e-3, "{:?} vs {want}", m.level());
+        let peak = (20.0 * (smu.abs().max(sa.abs()) / 32768.0).log10()) as f32;
+        assert!((m.level().peak_dbfs - peak).abs() < 1e-3);
+    }
 
     #[test]
     fn publishes_per_block_of_decoded_samples() {
