@@ -261,8 +261,8 @@ impl Session {
     }
 
     pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
-        if let (NetEvent::Rtp(f), Some(s)) = (&ev, self.spill.as_mut()) {
-            s.push(&f.bytes);
+        if let Some(s) = self.spill.as_mut() {
+            spill_packets(s, &ev);
         }
         self.app.on_net(ev, now);
     }
@@ -313,9 +313,47 @@ impl Session {
     }
 }
 
+/// Queue every RTP packet of an event, batches included, for the spill file.
+fn spill_packets(s: &mut SpillWriter, ev: &NetEvent) {
+    match ev {
+        NetEvent::Rtp(f) => s.push(&f.bytes),
+        NetEvent::Batch(evs) => evs.iter().for_each(|e| spill_packets(s, e)),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn packets_in_batches_reach_the_spill_file() {
+        use crate::net::RtpFrame;
+        use crate::rtp::{self, RtpHeader};
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = crate::app::AppConfig {
+            url: "ws://127.0.0.1:9".into(),
+            default_number: "0938220136".parse().unwrap(),
+            record_dir: dir.path().to_path_buf(),
+            record_format: crate::app::RecordFormat::Mulaw,
+            wav_dir: dir.path().to_path_buf(),
+        };
+        let (cmd, _cmd_rx) = mpsc::channel(4);
+        let (io, _io_rx) = mpsc::channel(4);
+        let mut s = Session::new(App::new(cfg, Instant::now()), Effects::new(cmd, io), None).unwrap();
+        let rtp = |seq: u16| {
+            let h = RtpHeader { sequence: seq, timestamp: seq as u32 * 160, ssrc: 7, ..Default::default() };
+            NetEvent::Rtp(RtpFrame::from_bytes(rtp::build(&h, &[0x55; 160]), Instant::now()).unwrap())
+        };
+        let now = Instant::now();
+        s.on_net(rtp(1), now);
+        s.on_net(NetEvent::Batch(vec![rtp(2), NetEvent::Status("ringing".into()), rtp(3), rtp(4)]), now);
+        s.on_tick(now);
+        assert_eq!(s.app.capture.len(), 4 * 160);
+        let kept = s.finish().expect("unsaved audio keeps its spill file");
+        let (capture, packets) = spill::read_capture(&kept).unwrap();
+        assert_eq!((packets, capture.len()), (4, 4 * 160));
+    }
 
     #[test]
     fn saves_never_overwrite() {
