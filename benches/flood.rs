@@ -4,9 +4,10 @@
 //! 200,000 realistic `RTP:` frames (172-byte PCMU packets, hex encoded) as fast as the socket
 //! takes them, to
 //!   (a) a bare tokio-tungstenite reader that only counts frames, and
-//!   (b) sipdeck's network actor feeding the real `App` in the shape of the real event loop
-//!       (`recv_many` batches of `tui::NET_BATCH`, `on_tick` and a `TestBackend` 80x24 render
-//!       every `tui::FRAME`), recording the intervals between frames.
+//!   (b) sipdeck's network actor feeding the real `Session` (the `App` plus its spill file) in
+//!       the shape of the real event loop (`recv_many` batches of `tui::NET_BATCH`, `on_tick`
+//!       and a `TestBackend` 80x24 render every `tui::FRAME`), recording the intervals
+//!       between frames.
 //! Then, each in a fresh child process so that one scenario's memory does not count for
 //! another, the peak RSS (VmHWM) after the blast through actor and fold, and after a
 //! simulated one-hour call (180,000 packets of 160 bytes folded into the `App`).
@@ -22,6 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use sipdeck::app::{App, AppConfig, RecordFormat};
+use sipdeck::runner::{Effects, Session};
 use sipdeck::audio::Tone;
 use sipdeck::net::{self, Command, NetConfig, NetEvent, RtpFrame};
 use sipdeck::rtp::{self, RtpHeader};
@@ -150,14 +152,17 @@ async fn bare_reader(addr: SocketAddr, n: u64) -> Duration {
 
 // ---- (b) sipdeck: actor, fold and render --------------------------------------------------
 
-fn app_config(url: &str) -> AppConfig {
-    AppConfig {
+/// The app and its spill file as the real runner has them, recording into `dir`.
+fn session(url: &str, dir: &std::path::Path, cmd: tokio::sync::mpsc::Sender<Command>) -> Session {
+    let cfg = AppConfig {
         url: url.to_string(),
         default_number: "0938220136".parse().expect("a valid number"),
-        record_dir: std::env::temp_dir(),
+        record_dir: dir.to_path_buf(),
         record_format: RecordFormat::Mulaw,
-        wav_dir: std::env::temp_dir(),
-    }
+        wav_dir: dir.to_path_buf(),
+    };
+    let (io, _) = tokio::sync::mpsc::channel(1);
+    Session::new(App::new(cfg, Instant::now()), Effects::new(cmd, io), None).expect("a session")
 }
 
 struct SipdeckRun {
@@ -167,7 +172,13 @@ struct SipdeckRun {
     frame_intervals: Vec<Duration>,
     /// Times the loop woke for network events (`recv_many` returns).
     wakeups: u64,
-    app: App,
+    /// Longest time one tick (clock fold and draw) and one network wake-up took.
+    longest_tick: Duration,
+    longest_fold: Duration,
+    /// RTP packets, malformed frames and audio bytes the app counted.
+    packets: u64,
+    malformed: u64,
+    captured: usize,
 }
 
 /// Server messages (RTP or status) in an event.
@@ -186,7 +197,8 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     let mut cfg = NetConfig::new(&url);
     cfg.backoff = None;
     let (cmd, mut net_rx) = net::spawn(cfg);
-    let mut app = App::new(app_config(&url), Instant::now());
+    let dir = tempfile::tempdir().expect("a record folder");
+    let mut s = session(&url, dir.path(), cmd.clone());
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
     let theme = Theme::PLAIN;
     let mut tick = tokio::time::interval(FRAME);
@@ -197,13 +209,16 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     let mut frame_intervals = Vec::new();
     let mut count = 0u64;
     let mut wakeups = 0u64;
+    let (mut longest_tick, mut longest_fold) = (Duration::ZERO, Duration::ZERO);
     while count < n {
         tokio::select! {
             biased;
             _ = tick.tick() => {
-                app.on_tick(Instant::now());
-                term.draw(|f| ui::render(&app, &theme, f)).expect("drawing");
+                let began = Instant::now();
+                s.on_tick(began);
+                term.draw(|f| ui::render(&s.app, &theme, f)).expect("drawing");
                 let now = Instant::now();
+                longest_tick = longest_tick.max(now - began);
                 if let (Some(_), Some(prev)) = (started, last_draw) {
                     frame_intervals.push(now - prev);
                 }
@@ -220,14 +235,17 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
                         NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
                         _ => {}
                     }
-                    app.on_net(ev, now);
+                    s.on_net(ev, now);
                 }
+                longest_fold = longest_fold.max(now.elapsed());
             }
         }
     }
     let elapsed = started.expect("connected before any message").elapsed();
     let _ = cmd.send(Command::Shutdown).await;
-    SipdeckRun { elapsed, frame_intervals, wakeups, app }
+    let (packets, malformed, captured) = (s.app.rtp.packets, s.app.rtp.malformed, s.app.capture.len());
+    s.finish();
+    SipdeckRun { elapsed, frame_intervals, wakeups, longest_tick, longest_fold, packets, malformed, captured }
 }
 
 // ---- memory scenarios, each in a child process ----------------------------------------------
@@ -249,7 +267,7 @@ fn child_blast() -> u64 {
         let addr = spawn_peer(Kind::Rtp, BLAST, None);
         sipdeck_reader(addr, BLAST).await
     });
-    assert_eq!(run.app.rtp.packets, BLAST);
+    assert_eq!(run.packets, BLAST);
     vm_hwm_kib()
 }
 
@@ -258,27 +276,31 @@ fn child_blast() -> u64 {
 fn child_hour() -> u64 {
     let tone = tone_second();
     let t0 = Instant::now();
-    let mut app = App::new(app_config("ws://127.0.0.1:8080"), t0);
-    app.on_net(NetEvent::Connected { subprotocol: true }, t0);
-    app.on_net(NetEvent::Status("Call answered".into()), t0);
+    let dir = tempfile::tempdir().expect("a record folder");
+    let (cmd, _cmd_rx) = tokio::sync::mpsc::channel(1);
+    let mut s = session("ws://127.0.0.1:8080", dir.path(), cmd);
+    s.on_net(NetEvent::Connected { subprotocol: true }, t0);
+    s.on_net(NetEvent::Status("Call answered".into()), t0);
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
     let mut next_tick = t0;
     let mut ticks = 0u64;
     for i in 0..HOUR_PACKETS {
         let at = t0 + Duration::from_millis(20 * i);
         let frame = RtpFrame::from_bytes(packet(i, &tone), at).expect("a valid packet");
-        app.on_net(NetEvent::Rtp(frame), at);
+        s.on_net(NetEvent::Rtp(frame), at);
         while next_tick <= at {
-            app.on_tick(next_tick);
+            s.on_tick(next_tick);
             if ticks.is_multiple_of(30) {
-                term.draw(|f| ui::render(&app, &Theme::PLAIN, f)).expect("drawing");
+                term.draw(|f| ui::render(&s.app, &Theme::PLAIN, f)).expect("drawing");
             }
             ticks += 1;
             next_tick += FRAME;
         }
     }
-    assert_eq!(app.capture.len() as u64, HOUR_PACKETS * PAYLOAD as u64);
-    vm_hwm_kib()
+    assert_eq!(s.app.capture.len() as u64, HOUR_PACKETS * PAYLOAD as u64);
+    let peak = vm_hwm_kib();
+    s.finish();
+    peak
 }
 
 /// Run this bench binary again as `--child <what>` and read the KiB it prints.
@@ -345,7 +367,7 @@ fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Ve
         let mut iv = b.frame_intervals.clone();
         iv.sort();
         println!(
-            "  run {run}: bare {:>9.0} msg/s   sipdeck {:>9.0} msg/s   ratio {:.2}   {:>5.1} events/wake-up   frames {:>3}, p99 {}, max {}",
+            "  run {run}: bare {:>9.0} msg/s   sipdeck {:>9.0} msg/s   ratio {:.2}   {:>6.0} events/wake-up   frames {:>3}, p99 {}, max {}; longest tick {}, fold {}",
             rate(BLAST, a),
             rate(BLAST, b.elapsed),
             a.as_secs_f64() / b.elapsed.as_secs_f64(),
@@ -353,11 +375,12 @@ fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Ve
             iv.len() + 1,
             ms(percentile(&iv, 99.0)),
             ms(iv.last().copied().unwrap_or_default()),
+            ms(b.longest_tick),
+            ms(b.longest_fold),
         );
         if kind == Kind::Rtp {
-            assert_eq!(b.app.rtp.packets, BLAST);
-            assert_eq!(b.app.rtp.malformed, 0);
-            assert_eq!(b.app.capture.len() as u64, BLAST * PAYLOAD as u64);
+            assert_eq!((b.packets, b.malformed), (BLAST, 0));
+            assert_eq!(b.captured as u64, BLAST * PAYLOAD as u64);
         }
         bare.push(rate(BLAST, a));
         deck.push(rate(BLAST, b.elapsed));
