@@ -13,7 +13,8 @@
 //! simulated one-hour call (180,000 packets of 160 bytes folded into the `App`).
 //!
 //! `FLOOD_RUNS` sets how many times (a) and (b) are run, alternating (default 10); rates are
-//! medians, frame intervals are pooled over all runs.
+//! medians, frame intervals are pooled over all runs. `FLOOD_NO_SPILL=1` runs (b) without the
+//! spill file; `FLOOD_ONLY=sipdeck` runs (b) only, for profiling.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -198,7 +199,10 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     cfg.backoff = None;
     let (cmd, mut net_rx) = net::spawn(cfg);
     let dir = tempfile::tempdir().expect("a record folder");
-    let mut s = session(&url, dir.path(), cmd.clone());
+    // FLOOD_NO_SPILL=1 records into a folder that does not exist, so the session runs
+    // without its spill file: to see what the spill costs.
+    let record_dir = if std::env::var_os("FLOOD_NO_SPILL").is_some() { dir.path().join("none") } else { dir.path().to_path_buf() };
+    let mut s = session(&url, &record_dir, cmd.clone());
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
     let theme = Theme::PLAIN;
     let mut tick = tokio::time::interval(FRAME);
