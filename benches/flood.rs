@@ -433,7 +433,7 @@ fn main() -> ExitCode {
 
     println!("\nresults (medians of {runs} runs)");
     println!("  bare tokio-tungstenite reader      {bare:>10.0} msg/s");
-    println!("  sipdeck actor + App fold + render  {deck:>10.0} msg/s");
+    println!("  sipdeck actor + Session fold + render {deck:>7.0} msg/s");
     println!("  ratio sipdeck / bare               {ratio:>10.2}   target >= {TARGET_RATIO}   {}", verdict(ratio >= TARGET_RATIO));
     println!(
         "  frame interval p99 during the blast {:>9}   target < {}   {} ({} intervals: p50 {}, p90 {}, max {})",
