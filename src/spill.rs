@@ -18,6 +18,8 @@ use crate::capture::Capture;
 pub const MAGIC: &[u8; 8] = b"SDSPILL1";
 const PREFIX: &str = ".sipdeck-spill-";
 const SUFFIX: &str = ".rtp";
+/// Bytes queued before they are handed to the writer thread without waiting for a tick.
+const CHUNK: usize = 64 * 1024;
 
 /// Appends packets from a thread of its own; the UI only hands over a buffer per tick.
 pub struct SpillWriter {
@@ -52,7 +54,7 @@ impl SpillWriter {
                 }
             }
         });
-        SpillWriter { path, buf: Vec::with_capacity(64 * 1024), tx: Some(tx), thread: Some(thread), error, reported: false, packets: 0 }
+        SpillWriter { path, buf: Vec::with_capacity(CHUNK + 2 + u16::MAX as usize), tx: Some(tx), thread: Some(thread), error, reported: false, packets: 0 }
     }
 
     pub fn path(&self) -> &Path {
@@ -67,18 +69,27 @@ impl SpillWriter {
         self.buf.extend_from_slice(&(packet.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(packet);
         self.packets += 1;
+        // Under a flood, hand over full chunks at once rather than let one tick's buffer
+        // grow (and reallocate) to megabytes.
+        if self.buf.len() >= CHUNK {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        if let Some(tx) = &self.tx {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 2 + u16::MAX as usize));
+            if tx.send(chunk).is_err() {
+                self.tx = None;
+            }
+        }
     }
 
     /// Hand queued packets to the writer. Returns a write error once, the first time it is
     /// seen; after that the spill stops and capture goes on in memory only.
     pub fn flush(&mut self) -> Option<String> {
         if !self.buf.is_empty() {
-            if let Some(tx) = &self.tx {
-                let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024));
-                if tx.send(chunk).is_err() {
-                    self.tx = None;
-                }
-            }
+            self.hand_over();
         }
         let err = self.error.lock().unwrap_or_else(|p| p.into_inner()).clone();
         match err {
