@@ -51,7 +51,7 @@ async fn reference_client_calls_counts_uploads_and_gets_the_ack() {
             }
         });
         let mut seen = String::new();
-        let mut wait_for = |needle: &str, seen: &mut String| {
+        let wait_for = |needle: &str, seen: &mut String| {
             let deadline = Instant::now() + Duration::from_secs(20);
             while !seen.contains(needle) {
                 let left = deadline.saturating_duration_since(Instant::now());

@@ -106,14 +106,12 @@ impl LogRing {
 /// screen line.
 fn clip(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_LINE_CHARS + 32));
-    let mut chars = 0usize;
-    for c in text.chars() {
-        if chars == MAX_LINE_CHARS {
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_LINE_CHARS {
             out.push_str(&format!(" … [cut, {} bytes in all]", text.len()));
             return out;
         }
         out.push(if c.is_control() { ' ' } else { c });
-        chars += 1;
     }
     out
 }

@@ -104,11 +104,11 @@ impl Media {
             let _ = self.out.send(Out::Text(format!("Finished playing {name}"))).await;
         }
         let n = self.generated;
-        if self.cfg.drop_every.is_some_and(|k| k > 0 && n % k as u64 == 0) {
+        if self.cfg.drop_every.is_some_and(|k| k > 0 && n.is_multiple_of(k as u64)) {
             return true;
         }
         let text = encode_rtp(&pkt);
-        if self.cfg.reorder_every.is_some_and(|k| k > 0 && n % k as u64 == 0) && self.held.is_none() {
+        if self.cfg.reorder_every.is_some_and(|k| k > 0 && n.is_multiple_of(k as u64)) && self.held.is_none() {
             self.held = Some(text);
             return true;
         }
