@@ -1,31 +1,15 @@
 //! The per-packet path (parse, stream statistics, capture) does not allocate per packet:
 //! counted with a counting global allocator over a minute of a lossy, reordered call.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod counting_alloc;
+
+use counting_alloc::{Counting, ALLOCATIONS};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sipdeck::capture::Capture;
 use sipdeck::rtp::{self, RtpHeader};
 use sipdeck::stats::StreamSet;
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
