@@ -14,11 +14,13 @@ pub use stream::{Media, StreamStats};
 
 use std::time::{Duration, Instant};
 
-const BUCKETS: usize = 10;
+/// Ten whole buckets make the second; the eleventh is the one filling now.
+const BUCKETS: usize = 11;
 const BUCKET: Duration = Duration::from_millis(100);
 
-/// Packets and bytes over the last second, in ten 100 ms buckets: O(1) per packet and
-/// bounded memory whatever the packet rate.
+/// Packets and bytes over the last second, in 100 ms buckets: O(1) per packet and bounded
+/// memory whatever the packet rate. The rate counts the ten buckets before the one filling
+/// now, so a steady 50 packets/s reads 50, not 45 to 50 as the current bucket fills.
 #[derive(Debug, Clone)]
 pub struct RateWindow {
     origin: Instant,
@@ -59,11 +61,14 @@ impl RateWindow {
         self.bytes[idx] += bytes as u64;
     }
 
-    /// Packets and bytes in the second that ends at `now`.
+    /// Packets and bytes in the last whole second before `now` (ending at the start of the
+    /// current 100 ms bucket).
     pub fn per_second(&mut self, now: Instant) -> (u64, u64) {
         let s = self.slot(now);
         self.advance(s);
-        (self.packets.iter().sum(), self.bytes.iter().sum())
+        let cur = (self.head % BUCKETS as u64) as usize;
+        let sum = |a: &[u64; BUCKETS]| a.iter().enumerate().filter(|(i, _)| *i != cur).map(|(_, v)| v).sum();
+        (sum(&self.packets), sum(&self.bytes))
     }
 }
 
@@ -122,9 +127,12 @@ mod tests {
         for i in 0..50 {
             w.record(t0 + Duration::from_millis(i * 20), 172);
         }
-        assert_eq!(w.per_second(t0 + Duration::from_millis(999)), (50, 50 * 172));
+        // Inside the first second only whole buckets count: 0-899 ms holds 45 packets.
+        assert_eq!(w.per_second(t0 + Duration::from_millis(999)).0, 45);
+        // Once the second is whole, a steady 50 packets/s reads exactly 50.
+        assert_eq!(w.per_second(t0 + Duration::from_millis(1050)), (50, 50 * 172));
         // Half a second later the first half has slid out.
-        let (p, _) = w.per_second(t0 + Duration::from_millis(1499));
+        let (p, _) = w.per_second(t0 + Duration::from_millis(1550));
         assert_eq!(p, 25);
         assert_eq!(w.per_second(t0 + Duration::from_secs(5)), (0, 0));
     }
