@@ -44,6 +44,19 @@ fn demo_call_count_save_and_quit() {
     // sox decodes the whole file without complaint.
     let dec = Command::new("sox").arg(dir.path().join(&saved[0])).args(["-n", "stat"]).output().unwrap();
     assert!(dec.status.success(), "{}", String::from_utf8_lossy(&dec.stderr));
+    // ffmpeg reads it as 8 kHz mono mu-law too, and decodes it without a complaint.
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "default=nw=1"])
+        .arg(dir.path().join(&saved[0]))
+        .output()
+        .expect("ffprobe must be installed (ffmpeg)");
+    let probed = String::from_utf8_lossy(&probe.stdout);
+    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
+    for want in ["codec_name=pcm_mulaw", "sample_rate=8000", "channels=1"] {
+        assert!(probed.contains(want), "ffprobe: {probed}");
+    }
+    let ff = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(dir.path().join(&saved[0])).args(["-f", "null", "-"]).output().unwrap();
+    assert!(ff.status.success() && ff.stderr.is_empty(), "ffmpeg: {}", String::from_utf8_lossy(&ff.stderr));
     t.keys(&["8"]);
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");
