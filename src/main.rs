@@ -54,6 +54,9 @@ struct ClientArgs {
     /// Encoding of saved recordings.
     #[arg(long, value_enum, default_value_t = RecordFormat::Mulaw)]
     record_format: RecordFormat,
+    /// PEM file of extra CA certificates to trust for wss:// (a gateway with a private CA).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// Also append every log line to this file.
     #[arg(long)]
     log_file: Option<PathBuf>,
@@ -155,7 +158,10 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
     if demo.is_some() {
         app.log(sipdeck::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
     }
-    let net = NetConfig::new(url);
+    let mut net = NetConfig::new(url);
+    if let Some(ca) = &args.ca_file {
+        net.tls = Some(sipdeck::net::client_config_with_ca(ca)?);
+    }
     let kept = if args.plain || !std::io::stdout().is_terminal() {
         sipdeck::line::run(app, net, args.log_file.as_deref()).await?
     } else {

@@ -8,10 +8,12 @@
 
 mod backoff;
 mod errors;
+mod tls;
 mod parse;
 
 pub use backoff::Backoff;
 pub use errors::describe_ws_error;
+pub use tls::client_config_with_ca;
 pub use parse::{parse_text, parse_text_at, FrameParser};
 
 use std::time::{Duration, Instant};
@@ -40,6 +42,8 @@ pub struct NetConfig {
     pub connect_timeout: Duration,
     /// Reconnect after a drop; `None` means stay disconnected until told.
     pub backoff: Option<Backoff>,
+    /// TLS settings for wss:// (e.g. a private CA); the web PKI roots when `None`.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl NetConfig {
@@ -50,6 +54,7 @@ impl NetConfig {
             pong_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             backoff: Some(Backoff::default()),
+            tls: None,
         }
     }
 }
@@ -252,7 +257,8 @@ async fn try_connect(cfg: &NetConfig, with_subprotocol: bool) -> Result<Ws, tung
     if with_subprotocol {
         req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
     }
-    let fut = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true);
+    let connector = cfg.tls.clone().map(tokio_tungstenite::Connector::Rustls);
+    let fut = tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), true, connector);
     match tokio::time::timeout(cfg.connect_timeout, fut).await {
         Ok(r) => r.map(|(ws, _resp)| ws),
         Err(_) => Err(tungstenite::Error::Io(std::io::Error::new(
