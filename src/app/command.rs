@@ -100,6 +100,9 @@ impl App {
             Command::Stats => {
                 let line = self.stats_line();
                 self.log(LogKind::Info, line);
+                for line in self.stream_lines() {
+                    self.log(LogKind::Info, line);
+                }
                 vec![]
             }
             Command::Upload(path) => {

@@ -17,6 +17,7 @@ use tui_input::Input;
 
 pub use browse::ConvertOffer;
 pub use call::{CallState, ConnState};
+use command::Command;
 pub use log::{LogKind, LogLine, LogRing};
 
 use crate::capture::Capture;
@@ -409,35 +410,25 @@ impl App {
 
     fn on_main_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         match key.code {
-            KeyCode::Char('1') => self.send(ClientMsg::Call(self.cfg.default_number.clone())),
+            KeyCode::Char('1') => self.command(Command::CallDefault),
             KeyCode::Char('2') | KeyCode::Char('c') => {
                 self.dialog = Some(Dialog::Dial { input: Input::default(), error: None });
                 vec![]
             }
-            KeyCode::Char('3') | KeyCode::Char('h') => self.send(ClientMsg::Hangup),
-            KeyCode::Char('4') => {
-                let line = self.stats_line();
-                self.log(LogKind::Info, line);
-                for line in self.stream_lines() {
-                    self.log(LogKind::Info, line);
-                }
-                vec![]
-            }
+            KeyCode::Char('3') | KeyCode::Char('h') => self.command(Command::Hangup),
+            KeyCode::Char('4') => self.command(Command::Stats),
             KeyCode::Char('5') | KeyCode::Char('u') => self.open_browser(),
             KeyCode::Char('6') | KeyCode::Char('p') => {
                 self.dialog = Some(Dialog::Play { input: Input::default(), selected: 0, error: None });
                 vec![]
             }
-            KeyCode::Char('7') | KeyCode::Char('s') => self.save_effects(),
-            KeyCode::Char('8') | KeyCode::Char('q') => self.quit_effects(),
+            KeyCode::Char('7') | KeyCode::Char('s') => self.command(Command::Save),
+            KeyCode::Char('8') | KeyCode::Char('q') => self.command(Command::Quit),
             KeyCode::Char('?') => {
                 self.dialog = Some(Dialog::Help);
                 vec![]
             }
-            KeyCode::Char('r') => {
-                self.log(LogKind::Info, "reconnecting now");
-                vec![Effect::Reconnect]
-            }
+            KeyCode::Char('r') => self.command(Command::Reconnect),
             KeyCode::PageUp => self.scroll_log(10),
             KeyCode::PageDown => self.scroll_log(-10),
             KeyCode::Up => self.scroll_log(1),
