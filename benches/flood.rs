@@ -80,13 +80,52 @@ fn frame_text(kind: Kind, i: u64, tone: &[u8]) -> String {
     }
 }
 
-/// Frames made before the clock starts, so the peer only copies them to the socket.
-/// `None` makes them on the fly (for the memory runs, where the peer must stay small).
-type Frames = Option<std::sync::Arc<Vec<Utf8Bytes>>>;
+/// How the peer puts frames on the wire.
+#[derive(Clone)]
+enum Frames {
+    /// Every frame already framed (RFC 6455 header, unmasked as a server sends), one buffer
+    /// written with `write_all`: the peer costs little more than the kernel's copy, so the
+    /// readers, not the peer, set the pace. The headline figures use this peer.
+    Raw(std::sync::Arc<Vec<u8>>),
+    /// Each frame sent through tokio-tungstenite's `Sink` (flushed every `FLUSH_EVERY`). Its
+    /// framing costs the peer about as much CPU as a reader spends, so on 2 cores it
+    /// competes with the reader it feeds; reported for comparison.
+    Tungstenite(std::sync::Arc<Vec<Utf8Bytes>>),
+    /// Made on the fly through tungstenite (the memory runs, where the peer must stay small).
+    OnTheFly,
+}
 
-fn pregenerate(kind: Kind, n: u64) -> Frames {
-    let tone = tone_second();
-    Some(std::sync::Arc::new((0..n).map(|i| Utf8Bytes::from(frame_text(kind, i, &tone))).collect()))
+impl Frames {
+    fn raw(kind: Kind, n: u64) -> Frames {
+        let tone = tone_second();
+        let mut buf = Vec::new();
+        for i in 0..n {
+            ws_text_frame(frame_text(kind, i, &tone).as_bytes(), &mut buf);
+        }
+        Frames::Raw(std::sync::Arc::new(buf))
+    }
+
+    fn tungstenite(kind: Kind, n: u64) -> Frames {
+        let tone = tone_second();
+        Frames::Tungstenite(std::sync::Arc::new((0..n).map(|i| Utf8Bytes::from(frame_text(kind, i, &tone))).collect()))
+    }
+}
+
+/// One final, unmasked text frame (RFC 6455 section 5.2), as a server sends it.
+fn ws_text_frame(payload: &[u8], out: &mut Vec<u8>) {
+    out.push(0x81);
+    match payload.len() {
+        n if n < 126 => out.push(n as u8),
+        n if n <= 0xffff => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(payload);
 }
 
 /// Echo the subprotocol when asked for it, like the gateway.
@@ -112,11 +151,20 @@ fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
             let (stream, _) = listener.accept().await.expect("accepting the client");
             let _ = stream.set_nodelay(true);
             let mut ws = tokio_tungstenite::accept_hdr_async(stream, echo_subprotocol).await.expect("handshake");
+            if let Frames::Raw(buf) = &frames {
+                // Whole frames on the socket under tungstenite, which only reads from now on.
+                use tokio::io::AsyncWriteExt as _;
+                if ws.get_mut().write_all(buf).await.is_err() {
+                    return;
+                }
+                while let Some(Ok(_)) = ws.next().await {}
+                return;
+            }
             let tone = tone_second();
             for i in 0..n {
                 let msg = match &frames {
-                    Some(f) => Message::Text(f[i as usize].clone()),
-                    None => Message::text(frame_text(kind, i, &tone)),
+                    Frames::Tungstenite(f) => Message::Text(f[i as usize].clone()),
+                    _ => Message::text(frame_text(kind, i, &tone)),
                 };
                 if ws.feed(msg).await.is_err() {
                     return;
@@ -133,18 +181,74 @@ fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
     addr
 }
 
+// ---- CPU per thread -----------------------------------------------------------------------
+
+/// CPU time of every thread of this process so far, by thread id: (name, nanoseconds), from
+/// `/proc/self/task/*/schedstat` (nanosecond resolution, unlike `stat`'s clock ticks).
+fn thread_cpu() -> std::collections::HashMap<u32, (String, u64)> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return out };
+    for t in tasks.flatten() {
+        let Some(tid) = t.file_name().to_str().and_then(|s| s.parse().ok()) else { continue };
+        let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().trim().to_string();
+        let ns = std::fs::read_to_string(t.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+            .unwrap_or(0);
+        out.insert(tid, (name, ns));
+    }
+    out
+}
+
+/// CPU nanoseconds each kind of thread spent between two snapshots, per message, by role.
+#[derive(Debug, Clone, Default)]
+struct CpuSplit {
+    /// (role, ns per message), largest first.
+    roles: Vec<(String, f64)>,
+}
+
+impl CpuSplit {
+    fn between(before: &std::collections::HashMap<u32, (String, u64)>, after: &std::collections::HashMap<u32, (String, u64)>, n: u64) -> CpuSplit {
+        let mut by: std::collections::BTreeMap<String, u64> = Default::default();
+        for (tid, (name, ns)) in after {
+            let was = before.get(tid).map_or(0, |b| b.1);
+            let role = match name.as_str() {
+                "blast-peer" => "peer",
+                "sipdeck-spill" => "spill",
+                n if n.starts_with("tokio") && std::env::var_os("FLOOD_PER_THREAD").is_some() => {
+                    *by.entry(format!("tokio#{tid}")).or_default() += ns.saturating_sub(was);
+                    continue;
+                }
+                n if n.starts_with("tokio") => "tokio workers",
+                _ if *tid == std::process::id() => "main",
+                _ => "other",
+            };
+            *by.entry(role.to_string()).or_default() += ns.saturating_sub(was);
+        }
+        let mut roles: Vec<(String, f64)> = by.into_iter().map(|(r, ns)| (r, ns as f64 / n as f64)).filter(|(_, v)| *v >= 1.0).collect();
+        roles.sort_by(|a, b| b.1.total_cmp(&a.1));
+        CpuSplit { roles }
+    }
+
+    fn show(&self) -> String {
+        self.roles.iter().map(|(r, v)| format!("{r} {v:.0}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
 // ---- (a) the bare reader ----------------------------------------------------------------
 
 /// Count text frames until `n`; the clock runs from the handshake to the last frame.
-async fn bare_reader(addr: SocketAddr, n: u64) -> Duration {
+async fn bare_reader(addr: SocketAddr, n: u64) -> (Duration, CpuSplit) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}")).await.expect("bare connect");
+    let cpu0 = thread_cpu();
     let t0 = Instant::now();
     let mut count = 0u64;
     while let Some(msg) = ws.next().await {
         if let Message::Text(_) = msg.expect("bare read") {
             count += 1;
             if count == n {
-                return t0.elapsed();
+                let elapsed = t0.elapsed();
+                return (elapsed, CpuSplit::between(&cpu0, &thread_cpu(), n));
             }
         }
     }
@@ -180,6 +284,8 @@ struct SipdeckRun {
     packets: u64,
     malformed: u64,
     captured: usize,
+    /// CPU per message by thread, from `Connected` to the last message folded.
+    cpu: CpuSplit,
 }
 
 /// Server messages (RTP or status) in an event.
@@ -209,6 +315,7 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut batch = Vec::with_capacity(NET_BATCH);
     let mut started: Option<Instant> = None;
+    let mut cpu0 = None;
     let mut last_draw: Option<Instant> = None;
     let mut frame_intervals = Vec::new();
     let mut count = 0u64;
@@ -235,7 +342,10 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
                 for ev in batch.drain(..) {
                     count += messages(&ev);
                     match &ev {
-                        NetEvent::Connected { .. } => started = Some(now),
+                        NetEvent::Connected { .. } => {
+                            started = Some(now);
+                            cpu0 = Some(thread_cpu());
+                        }
                         NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
                         _ => {}
                     }
@@ -246,10 +356,11 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
         }
     }
     let elapsed = started.expect("connected before any message").elapsed();
+    let cpu = CpuSplit::between(&cpu0.unwrap_or_default(), &thread_cpu(), n);
     let _ = cmd.send(Command::Shutdown).await;
     let (packets, malformed, captured) = (s.app.rtp.packets, s.app.rtp.malformed, s.app.capture.len());
     s.finish();
-    SipdeckRun { elapsed, frame_intervals, wakeups, longest_tick, longest_fold, packets, malformed, captured }
+    SipdeckRun { elapsed, frame_intervals, wakeups, longest_tick, longest_fold, packets, malformed, captured, cpu }
 }
 
 // ---- memory scenarios, each in a child process ----------------------------------------------
@@ -268,7 +379,7 @@ fn vm_hwm_kib() -> u64 {
 fn child_blast() -> u64 {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let run = rt.block_on(async {
-        let addr = spawn_peer(Kind::Rtp, BLAST, None);
+        let addr = spawn_peer(Kind::Rtp, BLAST, Frames::OnTheFly);
         sipdeck_reader(addr, BLAST).await
     });
     assert_eq!(run.packets, BLAST);
@@ -353,8 +464,7 @@ fn ms(d: Duration) -> String {
 
 /// Runs (a) and (b) `runs` times each, alternating; returns (bare medians, sipdeck medians,
 /// all frame intervals of (b)).
-fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Vec<Duration>) {
-    let frames = pregenerate(kind, BLAST);
+fn speed(rt: &tokio::runtime::Runtime, kind: Kind, frames: Frames, runs: usize) -> (f64, f64, Vec<Duration>) {
     let (mut bare, mut deck, mut intervals) = (Vec::new(), Vec::new(), Vec::new());
     // FLOOD_ONLY=sipdeck runs sipdeck's reader only, for profiling (the ratio is then 1).
     let only = std::env::var("FLOOD_ONLY").unwrap_or_default();
@@ -364,10 +474,11 @@ fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Ve
         let (a, b) = match only.as_str() {
             "sipdeck" => {
                 let b = deck_run();
-                (b.elapsed, b)
+                ((b.elapsed, b.cpu.clone()), b)
             }
             _ => (bare_run(), deck_run()),
         };
+        let (a, a_cpu) = a;
         let mut iv = b.frame_intervals.clone();
         iv.sort();
         println!(
@@ -382,6 +493,7 @@ fn speed(rt: &tokio::runtime::Runtime, kind: Kind, runs: usize) -> (f64, f64, Ve
             ms(b.longest_tick),
             ms(b.longest_fold),
         );
+        println!("         CPU ns per message: bare [{}]   sipdeck [{}]", a_cpu.show(), b.cpu.show());
         if kind == Kind::Rtp {
             assert_eq!((b.packets, b.malformed), (BLAST, 0));
             assert_eq!(b.captured as u64, BLAST * PAYLOAD as u64);
@@ -412,15 +524,17 @@ fn main() -> ExitCode {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("sipdeck flood benchmark ({cores} cores, {runs} runs of each reader)");
-    println!("\n{BLAST} RTP: frames (172-byte PCMU packets, 348 hex characters each):");
-    let (bare, deck, intervals) = speed(&rt, Kind::Rtp, runs);
+    println!("\n{BLAST} RTP: frames (172-byte PCMU packets, 348 hex characters each), pre-framed peer:");
+    let (bare, deck, intervals) = speed(&rt, Kind::Rtp, Frames::raw(Kind::Rtp, BLAST), runs);
     let ratio = deck / bare;
     let p99 = percentile(&intervals, 99.0);
     if std::env::var("FLOOD_ONLY").is_ok_and(|v| v == "sipdeck") {
         return ExitCode::SUCCESS; // profiling the RTP path only
     }
-    println!("\n{BLAST} status lines (the log path):");
-    let (sbare, sdeck, sintervals) = speed(&rt, Kind::Status, runs);
+    println!("\nthe same through a tokio-tungstenite peer (it shares the 2 cores with the readers):");
+    let (tbare, tdeck, tintervals) = speed(&rt, Kind::Rtp, Frames::tungstenite(Kind::Rtp, BLAST), runs);
+    println!("\n{BLAST} status lines (the log path), pre-framed peer:");
+    let (sbare, sdeck, sintervals) = speed(&rt, Kind::Status, Frames::raw(Kind::Status, BLAST), runs);
     drop(rt);
 
     let blast = in_child("blast");
@@ -444,6 +558,11 @@ fn main() -> ExitCode {
         ms(percentile(&intervals, 50.0)),
         ms(percentile(&intervals, 90.0)),
         ms(intervals.last().copied().unwrap_or_default())
+    );
+    println!(
+        "  through a tokio-tungstenite peer: bare {tbare:.0} msg/s, sipdeck {tdeck:.0} msg/s (ratio {:.2}), frame p99 {}",
+        tdeck / tbare,
+        ms(percentile(&tintervals, 99.0))
     );
     println!(
         "  status-line flood: bare {sbare:.0} msg/s, sipdeck {sdeck:.0} msg/s (ratio {:.2}), frame p99 {}",

@@ -38,23 +38,25 @@ impl SpillWriter {
         let path = dir.join(format!("{PREFIX}{}{SUFFIX}", std::process::id()));
         let mut file = std::fs::File::create(&path)?;
         file.write_all(MAGIC)?;
-        Ok(SpillWriter::start(path, file))
+        SpillWriter::start(path, file)
     }
 
     /// Run the writer thread on an open file.
-    fn start(path: PathBuf, mut file: std::fs::File) -> SpillWriter {
+    fn start(path: PathBuf, mut file: std::fs::File) -> io::Result<SpillWriter> {
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let error = Arc::new(Mutex::new(None));
         let err = error.clone();
-        let thread = std::thread::spawn(move || {
+        let writer = move || {
             while let Ok(chunk) = rx.recv() {
                 if let Err(e) = file.write_all(&chunk) {
                     *err.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                     return;
                 }
             }
-        });
-        SpillWriter { path, buf: Vec::with_capacity(CHUNK + 2 + u16::MAX as usize), tx: Some(tx), thread: Some(thread), error, reported: false, packets: 0 }
+        };
+        // Named so profiles and benches/flood.rs can tell its CPU from the UI thread's.
+        let thread = std::thread::Builder::new().name("sipdeck-spill".into()).spawn(writer)?;
+        Ok(SpillWriter { path, buf: Vec::with_capacity(CHUNK + 2 + u16::MAX as usize), tx: Some(tx), thread: Some(thread), error, reported: false, packets: 0 })
     }
 
     pub fn path(&self) -> &Path {
@@ -266,7 +268,7 @@ mod tests {
     fn a_full_disk_is_reported_once_and_spilling_stops() {
         // /dev/full fails every write with ENOSPC, as a full disk does.
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-        let mut w = SpillWriter::start(PathBuf::from("/dev/full"), full);
+        let mut w = SpillWriter::start(PathBuf::from("/dev/full"), full).unwrap();
         w.push(&pkt(1));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         let err = loop {
