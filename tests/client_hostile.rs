@@ -36,6 +36,7 @@ async fn scripted_sessions(sessions: Vec<Vec<Message>>) -> SocketAddr {
 }
 
 async fn serve_frames(stream: tokio::net::TcpStream, frames: Vec<Message>) {
+    #[allow(clippy::result_large_err)] // the signature tungstenite demands
     let cb = move |_req: &tokio_tungstenite::tungstenite::handshake::server::Request,
                    mut resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
         resp.headers_mut().insert("Sec-WebSocket-Protocol", "sip-audio-protocol".parse().unwrap());
@@ -215,6 +216,7 @@ async fn keepalive_failure_is_detected() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
+        #[allow(clippy::result_large_err)] // the signature tungstenite demands
         let cb = |_req: &tokio_tungstenite::tungstenite::handshake::server::Request,
                   mut resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
             resp.headers_mut().insert("Sec-WebSocket-Protocol", "sip-audio-protocol".parse().unwrap());

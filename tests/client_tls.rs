@@ -35,6 +35,7 @@ async fn tls_server() -> (u16, String) {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
+                #[allow(clippy::result_large_err)] // the signature tungstenite demands
                 let cb = |_req: &tokio_tungstenite::tungstenite::handshake::server::Request,
                           mut resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
                     resp.headers_mut().insert("Sec-WebSocket-Protocol", "sip-audio-protocol".parse().unwrap());
