@@ -14,7 +14,8 @@
 //!
 //! `FLOOD_RUNS` sets how many times (a) and (b) are run, alternating (default 10); rates are
 //! medians, frame intervals are pooled over all runs. `FLOOD_NO_SPILL=1` runs (b) without the
-//! spill file; `FLOOD_ONLY=sipdeck` runs (b) only, for profiling.
+//! spill file; `FLOOD_ONLY=sipdeck` runs (b) only, for profiling; `FLOOD_PER_THREAD=1` shows
+//! each tokio worker's CPU on its own instead of summed.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -183,9 +184,12 @@ fn spawn_peer(kind: Kind, n: u64, frames: Frames) -> SocketAddr {
 
 // ---- CPU per thread -----------------------------------------------------------------------
 
+/// Thread id to (thread name, CPU nanoseconds so far).
+type ThreadCpu = std::collections::HashMap<u32, (String, u64)>;
+
 /// CPU time of every thread of this process so far, by thread id: (name, nanoseconds), from
 /// `/proc/self/task/*/schedstat` (nanosecond resolution, unlike `stat`'s clock ticks).
-fn thread_cpu() -> std::collections::HashMap<u32, (String, u64)> {
+fn thread_cpu() -> ThreadCpu {
     let mut out = std::collections::HashMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return out };
     for t in tasks.flatten() {
@@ -208,22 +212,20 @@ struct CpuSplit {
 }
 
 impl CpuSplit {
-    fn between(before: &std::collections::HashMap<u32, (String, u64)>, after: &std::collections::HashMap<u32, (String, u64)>, n: u64) -> CpuSplit {
+    fn between(before: &ThreadCpu, after: &ThreadCpu, n: u64) -> CpuSplit {
+        let per_thread = std::env::var_os("FLOOD_PER_THREAD").is_some();
         let mut by: std::collections::BTreeMap<String, u64> = Default::default();
         for (tid, (name, ns)) in after {
             let was = before.get(tid).map_or(0, |b| b.1);
             let role = match name.as_str() {
-                "blast-peer" => "peer",
-                "sipdeck-spill" => "spill",
-                n if n.starts_with("tokio") && std::env::var_os("FLOOD_PER_THREAD").is_some() => {
-                    *by.entry(format!("tokio#{tid}")).or_default() += ns.saturating_sub(was);
-                    continue;
-                }
-                n if n.starts_with("tokio") => "tokio workers",
-                _ if *tid == std::process::id() => "main",
-                _ => "other",
+                "blast-peer" => "peer".to_string(),
+                "sipdeck-spill" => "spill".to_string(),
+                n if n.starts_with("tokio") && per_thread => format!("tokio#{tid}"),
+                n if n.starts_with("tokio") => "tokio workers".to_string(),
+                _ if *tid == std::process::id() => "main".to_string(),
+                _ => "other".to_string(),
             };
-            *by.entry(role.to_string()).or_default() += ns.saturating_sub(was);
+            *by.entry(role).or_default() += ns.saturating_sub(was);
         }
         let mut roles: Vec<(String, f64)> = by.into_iter().map(|(r, ns)| (r, ns as f64 / n as f64)).filter(|(_, v)| *v >= 1.0).collect();
         roles.sort_by(|a, b| b.1.total_cmp(&a.1));

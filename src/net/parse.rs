@@ -9,6 +9,8 @@ use crate::protocol::{self, ServerMsg};
 
 /// Decoded packets are carved from blocks of this size.
 const BLOCK: usize = 64 * 1024;
+/// Packets up to this size (an Ethernet MTU's worth) go through the reused stage buffer.
+const STAGE: usize = 1500;
 
 /// Turns text frames into events. Decoded RTP packets are cut from shared 64 KiB blocks
 /// (reference-counted [`Bytes`]): one allocation per few hundred packets rather than one per
@@ -54,9 +56,9 @@ impl FrameParser {
             protocol::decode_rtp_hex_to_slice(hex, &mut big)?;
             return Ok(Bytes::from(big));
         }
-        // Decoded on the stack, then appended to the block: a block is never zeroed (that
-        // memset was a tenth of the actor's time under a flood), and a failed decode leaves
-        // nothing in it.
+        // Decoded into the reused stage, then appended to the block: a block is never zeroed
+        // (that memset was a tenth of the actor's time under a flood), and a failed decode
+        // leaves nothing in it.
         if self.stage.len() < STAGE {
             self.stage.resize(STAGE, 0);
         }
@@ -69,9 +71,6 @@ impl FrameParser {
         Ok(self.block.split_to(n).freeze())
     }
 }
-
-/// Packets up to this size (an Ethernet MTU's worth) are decoded on the stack.
-const STAGE: usize = 1500;
 
 /// Turn one text frame into an event. Public so benchmarks and fuzzers drive the real path.
 pub fn parse_text(text: &str) -> NetEvent {
