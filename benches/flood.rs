@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::app::{App, AppConfig, RecordFormat};
-use sipdeck::runner::{Effects, Session};
-use sipdeck::audio::Tone;
-use sipdeck::net::{self, Command, NetConfig, NetEvent, RtpFrame};
-use sipdeck::rtp::{self, RtpHeader};
-use sipdeck::tui::{FRAME, NET_BATCH};
-use sipdeck::ui::{self, Theme};
+use sipdeck::client::app::{App, AppConfig, RecordFormat};
+use sipdeck::client::runner::{Effects, Session};
+use sipdeck::core::audio::Tone;
+use sipdeck::client::net::{self, Command, NetConfig, NetEvent, RtpFrame};
+use sipdeck::core::rtp::{self, RtpHeader};
+use sipdeck::client::tui::{FRAME, NET_BATCH};
+use sipdeck::client::ui::{self, Theme};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -76,7 +76,7 @@ fn packet(i: u64, tone: &[u8]) -> Vec<u8> {
 
 fn frame_text(kind: Kind, i: u64, tone: &[u8]) -> String {
     match kind {
-        Kind::Rtp => sipdeck::protocol::encode_rtp(&packet(i, tone)),
+        Kind::Rtp => sipdeck::core::protocol::encode_rtp(&packet(i, tone)),
         Kind::Status => format!("Call status: in call, {i} packets relayed, jitter 3 ms"),
     }
 }

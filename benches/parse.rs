@@ -5,9 +5,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use sipdeck::net::FrameParser;
-use sipdeck::protocol;
-use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::client::net::FrameParser;
+use sipdeck::core::protocol;
+use sipdeck::core::rtp::{self, RtpHeader};
 
 /// One 172-byte PCMU packet as the gateway sends it.
 fn rtp_text() -> String {

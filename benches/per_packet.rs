@@ -8,10 +8,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use sipdeck::audio::Tone;
-use sipdeck::capture::Capture;
-use sipdeck::rtp::{self, RtpHeader};
-use sipdeck::stats::StreamSet;
+use sipdeck::core::audio::Tone;
+use sipdeck::core::capture::Capture;
+use sipdeck::core::rtp::{self, RtpHeader};
+use sipdeck::core::stats::StreamSet;
 
 const PACKETS: usize = 3000;
 

@@ -9,8 +9,8 @@ use std::f64::consts::TAU;
 use std::path::Path;
 
 use anyhow::Context as _;
-use sipdeck::audio::linear_to_ulaw;
-use sipdeck::wav::{g711_wav, Law};
+use sipdeck::core::audio::linear_to_ulaw;
+use sipdeck::core::wav::{g711_wav, Law};
 
 /// A gain ramp of `fade` seconds at both ends of a note, so notes start and stop without clicks.
 fn envelope(t: f64, len: f64, fade: f64) -> f64 {
@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
     let files = [("tone-8k-mulaw.wav", tone_8k()), ("chord-44k-stereo.wav", chord_44k()?), ("broken.wav", broken())];
     for (name, bytes) in files {
         let path = dir.join(name);
-        sipdeck::wav::save_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        sipdeck::core::wav::save_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     Ok(())

@@ -1,25 +1,11 @@
-//! sipdeck: a terminal dashboard for WebSocket-controlled SIP calls.
+//! sipdeck: a terminal dashboard for WebSocket-controlled SIP calls, with its own gateway and
+//! demo peer.
 //!
-//! Core (`protocol`, `rtp`, `audio`, `wav`, `stats`, `capture`) is pure; `net` is the
-//! client's network actor; `app` is the state and its folds; `ui` renders it; `demo` is the
-//! embedded server side of the protocol.
+//! Three floors, each a module: [`core`] is pure (the wire protocol, RTP, G.711, WAV bytes,
+//! statistics, the capture); [`client`] is the dashboard (network actor, `App`, rendering, the
+//! front ends and their effects); [`server`] serves the protocol (the gateway and the demo peer).
+//! `core` imports nothing from the other two; `client` and `server` never import each other.
 
-pub mod app;
-pub mod audio;
-pub mod browser;
-pub mod capture;
-pub mod convert;
-pub mod demo;
-pub mod dtmf;
-pub mod gateway;
-pub mod line;
-pub mod net;
-pub mod protocol;
-pub mod rtp;
-pub mod runner;
-pub mod spill;
-pub mod stats;
-pub mod tui;
-pub mod ui;
-pub mod upload;
-pub mod wav;
+pub mod client;
+pub mod core;
+pub mod server;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use sipdeck::app::{App, AppConfig, RecordFormat};
-use sipdeck::net::NetConfig;
-use sipdeck::protocol::{Number, DEFAULT_NUMBER};
+use sipdeck::client::app::{App, AppConfig, RecordFormat};
+use sipdeck::client::net::NetConfig;
+use sipdeck::core::protocol::{Number, DEFAULT_NUMBER};
 
 #[derive(Debug, Parser)]
 #[command(name = "sipdeck", version, about = "A keyboard-driven terminal dashboard for WebSocket-controlled SIP calls")]
@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run the gateway: WebSocket clients on one side, SIP calls over UDP on the other.
-    Gateway(sipdeck::gateway::GatewayArgs),
+    Gateway(sipdeck::server::gateway::GatewayArgs),
     /// Run the embedded demo peer on its own, for other clients (e.g. the reference Python client).
     DemoServer(DemoServerArgs),
 }
@@ -77,7 +77,7 @@ struct DemoServerArgs {
 }
 
 fn parse_number(s: &str) -> Result<Number, String> {
-    s.parse().map_err(|e: sipdeck::protocol::ProtocolError| e.to_string())
+    s.parse().map_err(|e: sipdeck::core::protocol::ProtocolError| e.to_string())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Cmd::Gateway(args)) => {
             init_tracing();
-            rt.block_on(sipdeck::gateway::run(args))
+            rt.block_on(sipdeck::server::gateway::run(args))
         }
         Some(Cmd::DemoServer(args)) => {
             init_tracing();
@@ -123,16 +123,16 @@ async fn demo_server(args: DemoServerArgs) -> anyhow::Result<()> {
         }
     };
     tracing::info!("demo peer listening on ws://{}", listener.local_addr()?);
-    let cfg = sipdeck::demo::DemoConfig { store: Some(store), ..Default::default() };
+    let cfg = sipdeck::server::demo::DemoConfig { store: Some(store), ..Default::default() };
     tokio::select! {
-        r = sipdeck::demo::serve(listener, cfg) => r,
+        r = sipdeck::server::demo::serve(listener, cfg) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }
 
 async fn client(args: ClientArgs) -> anyhow::Result<()> {
     // Keep the demo peer alive for the whole session.
-    let demo = if args.demo { Some(sipdeck::demo::start(Default::default()).await?) } else { None };
+    let demo = if args.demo { Some(sipdeck::server::demo::start(Default::default()).await?) } else { None };
     let url = match (&demo, &args.url) {
         (Some(d), _) => d.url(),
         (None, Some(u)) => u.clone(),
@@ -156,16 +156,16 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
     };
     let mut app = App::new(cfg, std::time::Instant::now());
     if demo.is_some() {
-        app.log(sipdeck::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
+        app.log(sipdeck::client::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
     }
     let mut net = NetConfig::new(url);
     if let Some(ca) = &args.ca_file {
-        net.tls = Some(sipdeck::net::client_config_with_ca(ca)?);
+        net.tls = Some(sipdeck::client::net::client_config_with_ca(ca)?);
     }
     let kept = if args.plain || !std::io::stdout().is_terminal() {
-        sipdeck::line::run(app, net, args.log_file.as_deref()).await?
+        sipdeck::client::line::run(app, net, args.log_file.as_deref()).await?
     } else {
-        sipdeck::tui::run(app, net, args.log_file.as_deref()).await?
+        sipdeck::client::tui::run(app, net, args.log_file.as_deref()).await?
     };
     if let Some(spill) = kept {
         eprintln!(

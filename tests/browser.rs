@@ -8,11 +8,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use sipdeck::browser::{self, Browser, BrowserAction, Filter, Focus, Request, Show};
-use sipdeck::protocol::WavName;
-use sipdeck::ui::browser::render_browser;
-use sipdeck::ui::Theme;
-use sipdeck::wav::{g711_wav, Law, Verdict};
+use sipdeck::client::browser::{self, Browser, BrowserAction, Filter, Focus, Request, Show};
+use sipdeck::core::protocol::WavName;
+use sipdeck::client::ui::browser::render_browser;
+use sipdeck::client::ui::Theme;
+use sipdeck::core::wav::{g711_wav, Law, Verdict};
 
 /// A home folder with a `music` folder of every kind of file the pane has to tell apart.
 /// Contents are fixed, so sizes in snapshots are too.
@@ -73,7 +73,7 @@ fn settle(b: &mut Browser) -> BrowserAction {
             match r {
                 Request::List(dir) => b.on_listed(&dir, browser::list(&dir).map_err(|e| e.to_string())),
                 Request::Inspect(path) => {
-                    let answer = sipdeck::convert::inspect(&path).map_err(|e| e.to_string());
+                    let answer = sipdeck::core::convert::inspect(&path).map_err(|e| e.to_string());
                     match b.on_inspected(&path, answer) {
                         BrowserAction::None => {}
                         action => picked = action,
@@ -385,8 +385,8 @@ fn snapshot_while_reading() {
 
 // ---- the pane inside the dashboard ----------------------------------------------------------
 
-fn dashboard(t: &Tree) -> sipdeck::app::App {
-    use sipdeck::app::{App, AppConfig, LogRing, RecordFormat};
+fn dashboard(t: &Tree) -> sipdeck::client::app::App {
+    use sipdeck::client::app::{App, AppConfig, LogRing, RecordFormat};
     let cfg = AppConfig {
         url: "ws://127.0.0.1:8080".into(),
         default_number: "0938220136".parse().unwrap(),
@@ -399,20 +399,20 @@ fn dashboard(t: &Tree) -> sipdeck::app::App {
     app.log = LogRing::default();
     // The pane as key 5 opens it, with the fixture's home instead of $HOME.
     app.browser = Some(open(&t.music(), Some(t.home.clone())));
-    app.dialog = Some(sipdeck::app::Dialog::Browser);
+    app.dialog = Some(sipdeck::client::app::Dialog::Browser);
     app
 }
 
 /// A key to the app, with the disk reads it leads to done and folded as the runner would.
-fn app_key(app: &mut sipdeck::app::App, code: KeyCode) -> Vec<sipdeck::app::Effect> {
-    use sipdeck::app::{Effect, IoEvent};
+fn app_key(app: &mut sipdeck::client::app::App, code: KeyCode) -> Vec<sipdeck::client::app::Effect> {
+    use sipdeck::client::app::{Effect, IoEvent};
     let mut queue: std::collections::VecDeque<Effect> = app.on_key(key(code)).into();
     let mut rest = vec![];
     while let Some(e) = queue.pop_front() {
         let answer = match e {
             Effect::ListDir(dir) => IoEvent::Listed { result: browser::list(&dir).map_err(|e| e.to_string()), dir },
             Effect::Inspect { path, purpose } => {
-                IoEvent::Inspected { result: sipdeck::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                IoEvent::Inspected { result: sipdeck::core::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
             }
             other => {
                 rest.push(other);
@@ -424,9 +424,9 @@ fn app_key(app: &mut sipdeck::app::App, code: KeyCode) -> Vec<sipdeck::app::Effe
     rest
 }
 
-fn draw_app(app: &sipdeck::app::App, w: u16, h: u16) -> TestBackend {
+fn draw_app(app: &sipdeck::client::app::App, w: u16, h: u16) -> TestBackend {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| sipdeck::ui::render(app, &Theme::PLAIN, f)).unwrap();
+    term.draw(|f| sipdeck::client::ui::render(app, &Theme::PLAIN, f)).unwrap();
     term.backend().clone()
 }
 
@@ -437,7 +437,7 @@ fn snapshot_pane_over_the_dashboard_and_the_convert_offer() {
     select(app.browser.as_mut().unwrap(), "B-stereo.WAV");
     insta::assert_snapshot!("dashboard_pane", draw_app(&app, 100, 26));
     app_key(&mut app, KeyCode::Enter);
-    assert!(matches!(app.dialog, Some(sipdeck::app::Dialog::Convert(_))));
+    assert!(matches!(app.dialog, Some(sipdeck::client::app::Dialog::Convert(_))));
     insta::assert_snapshot!("dashboard_convert_offer", draw_app(&app, 100, 26));
     app_key(&mut app, KeyCode::Esc);
     std::fs::write(t.music().join("long.wav"), g711_wav(Law::ALaw, &vec![0xd5; 8000 * 140])).unwrap();

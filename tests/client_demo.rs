@@ -6,12 +6,12 @@ mod common;
 use std::time::Duration;
 
 use common::{fast_demo, Client, WAIT};
-use sipdeck::app::{CallState, ConnState, Effect, UploadState};
-use sipdeck::wav;
+use sipdeck::client::app::{CallState, ConnState, Effect, UploadState};
+use sipdeck::core::wav;
 
 #[tokio::test]
 async fn call_count_hang_up_save_and_read_back() {
-    let demo = sipdeck::demo::start(fast_demo()).await.unwrap();
+    let demo = sipdeck::server::demo::start(fast_demo()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&demo.url(), dir.path());
     c.until("connected", WAIT, |a| a.connected()).await;
@@ -41,7 +41,7 @@ async fn call_count_hang_up_save_and_read_back() {
 
 #[tokio::test]
 async fn upload_is_pending_until_acked_then_plays_back() {
-    let demo = sipdeck::demo::start(fast_demo()).await.unwrap();
+    let demo = sipdeck::server::demo::start(fast_demo()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("beep.wav");
     std::fs::write(&file, wav::g711_wav(wav::Law::MuLaw, &[0x80; 1600])).unwrap();
@@ -55,7 +55,7 @@ async fn upload_is_pending_until_acked_then_plays_back() {
     assert!(c.logged("WAV_ACK: beep.wav (1658 bytes)"), "{}", c.log_text());
     assert_eq!(c.app.acked_names().len(), 1);
     // Play it: 1600 bytes come back as 10 packets of 160.
-    c.apply(Effect::Send(sipdeck::protocol::ClientMsg::PlayWav("beep.wav".parse().unwrap()))).await;
+    c.apply(Effect::Send(sipdeck::core::protocol::ClientMsg::PlayWav("beep.wav".parse().unwrap()))).await;
     c.until("file played", WAIT, |a| a.log.iter().any(|l| l.text.starts_with("Finished playing beep.wav"))).await;
     c.until("its packets", WAIT, |a| a.rtp.packets >= 10).await;
     assert_eq!(&c.app.capture.bytes()[..1600], &[0x80; 1600][..]);
@@ -63,7 +63,7 @@ async fn upload_is_pending_until_acked_then_plays_back() {
 
 #[tokio::test]
 async fn bad_uploads_are_refused_locally_and_remotely() {
-    let demo = sipdeck::demo::start(fast_demo()).await.unwrap();
+    let demo = sipdeck::server::demo::start(fast_demo()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&demo.url(), dir.path());
     c.until("connected", WAIT, |a| a.connected()).await;
@@ -73,14 +73,14 @@ async fn bad_uploads_are_refused_locally_and_remotely() {
     c.until("refusal", WAIT, |a| a.log.iter().any(|l| l.text.starts_with("not uploaded:"))).await;
     assert!(c.app.uploads.is_empty());
     // Playing a name the server does not have gets the server's error line.
-    c.apply(Effect::Send(sipdeck::protocol::ClientMsg::PlayWav("nope.wav".parse().unwrap()))).await;
+    c.apply(Effect::Send(sipdeck::core::protocol::ClientMsg::PlayWav("nope.wav".parse().unwrap()))).await;
     c.until("server error", WAIT, |a| a.log.iter().any(|l| l.text.contains("no such file: nope.wav"))).await;
 }
 
 #[tokio::test]
 async fn a_server_that_dies_mid_call_ends_the_call_and_keeps_the_audio() {
-    let cfg = sipdeck::demo::DemoConfig { close_after_packets: Some(40), ..fast_demo() };
-    let demo = sipdeck::demo::start(cfg).await.unwrap();
+    let cfg = sipdeck::server::demo::DemoConfig { close_after_packets: Some(40), ..fast_demo() };
+    let demo = sipdeck::server::demo::start(cfg).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&demo.url(), dir.path());
     c.until("connected", WAIT, |a| a.connected()).await;
@@ -101,11 +101,11 @@ async fn a_server_that_dies_mid_call_ends_the_call_and_keeps_the_audio() {
 
 #[tokio::test]
 async fn busy_numbers_fail_with_the_reason() {
-    let demo = sipdeck::demo::start(fast_demo()).await.unwrap();
+    let demo = sipdeck::server::demo::start(fast_demo()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&demo.url(), dir.path());
     c.until("connected", WAIT, |a| a.connected()).await;
-    c.apply(Effect::Send(sipdeck::protocol::ClientMsg::Call("555486".parse().unwrap()))).await;
+    c.apply(Effect::Send(sipdeck::core::protocol::ClientMsg::Call("555486".parse().unwrap()))).await;
     c.until("failure", Duration::from_secs(5), |a| matches!(a.call, CallState::Ended { .. })).await;
     let CallState::Ended { reason, .. } = &c.app.call else { unreachable!() };
     assert_eq!(reason, "Call failed: 486 Busy Here");

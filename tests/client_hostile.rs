@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::{Client, WAIT};
 use futures_util::SinkExt;
-use sipdeck::app::ConnState;
-use sipdeck::net::NetConfig;
-use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::client::app::ConnState;
+use sipdeck::client::net::NetConfig;
+use sipdeck::core::rtp::{self, RtpHeader};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -60,7 +60,7 @@ fn raw_text(bytes: &[u8], opcode: Data, fin: bool) -> Message {
 
 fn good_packet(seq: u16) -> String {
     let h = RtpHeader { payload_type: 0, sequence: seq, timestamp: seq as u32 * 160, ssrc: 7, marker: false };
-    sipdeck::protocol::encode_rtp(&rtp::build(&h, &[0x55; 160]))
+    sipdeck::core::protocol::encode_rtp(&rtp::build(&h, &[0x55; 160]))
 }
 
 #[tokio::test]
@@ -105,7 +105,7 @@ async fn a_flood_of_status_lines_keeps_the_log_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&format!("ws://{addr}"), dir.path());
     c.until("the flood", Duration::from_secs(30), |a| a.log.last().is_some_and(|l| l.text == "status 29999")).await;
-    assert_eq!(c.app.log.len(), sipdeck::app::log::DEFAULT_CAPACITY);
+    assert_eq!(c.app.log.len(), sipdeck::client::app::log::DEFAULT_CAPACITY);
 }
 
 #[tokio::test]
@@ -119,9 +119,9 @@ async fn long_lines_in_a_flood_keep_the_log_bounded_in_bytes() {
     let mut c = Client::connect(&format!("ws://{addr}"), dir.path());
     c.until("the flood", Duration::from_secs(30), |a| a.log.last().is_some_and(|l| l.text == "done")).await;
     let kept: usize = c.app.log.iter().map(|l| l.text.len()).sum();
-    let cap = sipdeck::app::log::DEFAULT_CAPACITY;
+    let cap = sipdeck::client::app::log::DEFAULT_CAPACITY;
     assert_eq!(c.app.log.len(), cap);
-    assert!(kept <= cap * (sipdeck::app::log::MAX_LINE_CHARS + 64), "log holds {kept} bytes");
+    assert!(kept <= cap * (sipdeck::client::app::log::MAX_LINE_CHARS + 64), "log holds {kept} bytes");
     // The newest lines are the ones kept.
     assert!(c.app.log.iter().rev().nth(1).is_some_and(|l| l.text.starts_with("11999 ")));
     assert!(c.app.connected());
@@ -138,7 +138,7 @@ async fn invalid_utf8_text_frames_drop_the_connection_plainly_and_it_comes_back(
     ];
     let addr = scripted_sessions(sessions).await;
     let mut cfg = NetConfig::new(format!("ws://{addr}"));
-    cfg.backoff = Some(sipdeck::net::Backoff::new(Duration::from_millis(20), Duration::from_millis(40), 0.0));
+    cfg.backoff = Some(sipdeck::client::net::Backoff::new(Duration::from_millis(20), Duration::from_millis(40), 0.0));
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect_with(cfg, dir.path());
     c.until("the third connection", WAIT, |a| a.rtp.packets == 1).await;
@@ -237,7 +237,7 @@ async fn keepalive_failure_is_detected() {
 
 #[tokio::test]
 async fn tls_to_a_plain_server_fails_with_a_tls_message() {
-    let demo = sipdeck::demo::start(Default::default()).await.unwrap();
+    let demo = sipdeck::server::demo::start(Default::default()).await.unwrap();
     let mut cfg = NetConfig::new(format!("wss://{}", demo.addr));
     cfg.backoff = None;
     let dir = tempfile::tempdir().unwrap();

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use common::{Client, WAIT};
 use futures_util::{SinkExt, StreamExt};
-use sipdeck::app::ConnState;
-use sipdeck::net::NetConfig;
+use sipdeck::client::app::ConnState;
+use sipdeck::client::net::NetConfig;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -57,7 +57,7 @@ async fn wss_with_a_trusted_private_ca_connects() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, pem).unwrap();
     let mut cfg = NetConfig::new(format!("wss://localhost:{port}"));
-    cfg.tls = Some(sipdeck::net::client_config_with_ca(&ca).unwrap());
+    cfg.tls = Some(sipdeck::client::net::client_config_with_ca(&ca).unwrap());
     let mut c = Client::connect_with(cfg, dir.path());
     c.until("the line sent over TLS", WAIT, |a| a.log.iter().any(|l| l.text == "hello over TLS")).await;
     assert!(c.app.connected());
@@ -81,7 +81,7 @@ fn a_ca_file_without_certificates_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
-    let err = sipdeck::net::client_config_with_ca(&empty).unwrap_err().to_string();
+    let err = sipdeck::client::net::client_config_with_ca(&empty).unwrap_err().to_string();
     assert!(err.contains("holds no PEM certificate"), "{err}");
-    assert!(sipdeck::net::client_config_with_ca(&dir.path().join("missing.pem")).is_err());
+    assert!(sipdeck::client::net::client_config_with_ca(&dir.path().join("missing.pem")).is_err());
 }

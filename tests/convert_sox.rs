@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sipdeck::audio::ulaw_to_linear;
-use sipdeck::convert::{self, Length};
-use sipdeck::wav::{parse_header, Encoding, Verdict};
+use sipdeck::core::audio::ulaw_to_linear;
+use sipdeck::core::convert::{self, Length};
+use sipdeck::core::wav::{parse_header, Encoding, Verdict};
 
 fn asset(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(name)

@@ -95,7 +95,7 @@ fn a_file_that_never_answers_freezes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let wavs = dir.path().join("wavs");
     std::fs::create_dir(&wavs).unwrap();
-    std::fs::write(wavs.join("a-ready.wav"), sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &[0xff; 8000])).unwrap();
+    std::fs::write(wavs.join("a-ready.wav"), sipdeck::core::wav::g711_wav(sipdeck::core::wav::Law::MuLaw, &[0xff; 8000])).unwrap();
     let made = std::process::Command::new("mkfifo").arg(wavs.join("b-stuck.wav")).status().expect("mkfifo (coreutils)");
     assert!(made.success());
     let cmd = format!("{} --demo --wav-dir '{}'", sipdeck(), wavs.display());

@@ -44,7 +44,7 @@ async fn dashboard_calls_through_the_gateway_to_sipp() {
         .collect();
     assert_eq!(saved.len(), 1);
     let bytes = std::fs::read(&saved[0]).unwrap();
-    let info = sipdeck::wav::parse_header(&bytes).unwrap();
+    let info = sipdeck::core::wav::parse_header(&bytes).unwrap();
     assert!(info.is_phone_ready() && info.data_len >= 25 * 160, "{info:?}");
     gw.stop().await;
 }

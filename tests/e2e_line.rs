@@ -91,7 +91,7 @@ impl Drop for Plain {
 fn line_mode_speaks_the_reference_menu() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("tone.wav");
-    std::fs::write(&wav, sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &[0x80; 3200])).unwrap();
+    std::fs::write(&wav, sipdeck::core::wav::g711_wav(sipdeck::core::wav::Law::MuLaw, &[0x80; 3200])).unwrap();
     // stdout is a pipe, so line mode starts without --plain.
     let mut p = Plain::start(&["--demo"], dir.path());
     p.expect("connected to ws://");
@@ -128,7 +128,7 @@ fn line_mode_speaks_the_reference_menu() {
     }).collect();
     assert_eq!(wavs.len(), 1);
     // Everything was saved: no spill file is left behind.
-    assert!(sipdeck::spill::leftovers(dir.path()).is_empty());
+    assert!(sipdeck::client::spill::leftovers(dir.path()).is_empty());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "only tone.wav and the capture remain");
 }
 
@@ -187,7 +187,7 @@ fn audio_survives_kill_9_and_is_recovered_on_the_next_start() {
     assert!(out.status.success(), "pkill failed");
     t.wait_for("the kill", WAIT, |s| s.contains("sipdeck exited with 137"));
     drop(t);
-    let left = sipdeck::spill::leftovers(dir.path());
+    let left = sipdeck::client::spill::leftovers(dir.path());
     assert_eq!(left.len(), 1, "the spill file survives the crash");
     // Start again in the same folder: it offers recovery.
     let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[]);
@@ -200,7 +200,7 @@ fn audio_survives_kill_9_and_is_recovered_on_the_next_start() {
     }).collect();
     assert_eq!(rec.len(), 1);
     let bytes = std::fs::read(&rec[0]).unwrap();
-    let info = sipdeck::wav::parse_header(&bytes).unwrap();
+    let info = sipdeck::core::wav::parse_header(&bytes).unwrap();
     // At most a second of audio may be lost (the spill is handed over every frame).
     let packets = info.data_len as u64 / 160;
     assert!(packets + 50 >= before, "recovered {packets} packets of {before}");

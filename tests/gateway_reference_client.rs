@@ -49,7 +49,7 @@ async fn reference_client_calls_counts_rtp_and_uploads() {
     let gw = Gateway::start(sipp.addr, |_| {}).await;
     let wav_dir = tempfile::tempdir().unwrap();
     let wav_path = wav_dir.path().join("greeting.wav");
-    let wav = sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &gateway_support::tone_ulaw(1.0));
+    let wav = sipdeck::core::wav::g711_wav(sipdeck::core::wav::Law::MuLaw, &gateway_support::tone_ulaw(1.0));
     std::fs::write(&wav_path, &wav).unwrap();
 
     // -u: unbuffered stdout, so lines arrive as the client prints them.

@@ -4,9 +4,9 @@
 mod gateway_support;
 
 use gateway_support::{Client, Gateway, Sipp};
-use sipdeck::gateway::sip::Account;
-use sipdeck::rtp;
-use sipdeck::wav::{self, Law};
+use sipdeck::server::gateway::sip::Account;
+use sipdeck::core::rtp;
+use sipdeck::core::wav::{self, Law};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answered_call_streams_audio_and_hangs_up_with_bye() {
@@ -176,7 +176,7 @@ async fn played_wav_reaches_the_far_end() {
     // Half a second of 16-bit PCM: the gateway converts it to mu-law.
     let ulaw = gateway_support::tone_ulaw(0.5);
     let file = wav::pcm16_wav(Law::MuLaw, &ulaw);
-    let upload = sipdeck::protocol::ClientMsg::WavUpload { name: "tone.wav".parse().unwrap(), data: file.clone() };
+    let upload = sipdeck::core::protocol::ClientMsg::WavUpload { name: "tone.wav".parse().unwrap(), data: file.clone() };
     c.send(&upload.encode()).await;
     assert_eq!(c.line("WAV_ACK").await, format!("WAV_ACK:tone.wav ({} bytes)", file.len()));
     c.send("CALL:5550003").await;

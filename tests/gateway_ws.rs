@@ -6,8 +6,8 @@ mod gateway_support;
 use std::time::Duration;
 
 use gateway_support::{Client, Gateway, Sipp};
-use sipdeck::protocol::{ClientMsg, MAX_WAV_BYTES};
-use sipdeck::wav::{self, Law};
+use sipdeck::core::protocol::{ClientMsg, MAX_WAV_BYTES};
+use sipdeck::core::wav::{self, Law};
 use tokio::net::UdpSocket;
 
 /// A SIP target that never answers, for tests that place no real call.

@@ -7,9 +7,9 @@ use counting_alloc::{Counting, ALLOCATIONS};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use sipdeck::capture::Capture;
-use sipdeck::rtp::{self, RtpHeader};
-use sipdeck::stats::StreamSet;
+use sipdeck::core::capture::Capture;
+use sipdeck::core::rtp::{self, RtpHeader};
+use sipdeck::core::stats::StreamSet;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

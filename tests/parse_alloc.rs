@@ -7,9 +7,9 @@ use counting_alloc::{Counting, ALLOCATIONS};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use sipdeck::net::{FrameParser, NetEvent};
-use sipdeck::protocol;
-use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::client::net::{FrameParser, NetEvent};
+use sipdeck::core::protocol;
+use sipdeck::core::rtp::{self, RtpHeader};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

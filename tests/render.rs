@@ -7,10 +7,10 @@ use chrono::{Local, TimeZone};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::app::{App, AppConfig, CallState, ConnState, LogKind, LogRing, RecordFormat, Upload, UploadState};
-use sipdeck::net::{NetEvent, RtpFrame};
-use sipdeck::rtp::{self, RtpHeader};
-use sipdeck::ui::{self, Theme};
+use sipdeck::client::app::{App, AppConfig, CallState, ConnState, LogKind, LogRing, RecordFormat, Upload, UploadState};
+use sipdeck::client::net::{NetEvent, RtpFrame};
+use sipdeck::core::rtp::{self, RtpHeader};
+use sipdeck::client::ui::{self, Theme};
 
 fn app(t0: Instant) -> App {
     let cfg = AppConfig {

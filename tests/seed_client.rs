@@ -15,10 +15,10 @@ fn seed_client() -> PathBuf {
 async fn reference_client_calls_counts_uploads_and_gets_the_ack() {
     let script = seed_client();
     assert!(script.exists(), "the reference client is expected at {}", script.display());
-    let demo = sipdeck::demo::start(Default::default()).await.unwrap();
+    let demo = sipdeck::server::demo::start(Default::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("hello.wav");
-    std::fs::write(&wav, sipdeck::wav::g711_wav(sipdeck::wav::Law::MuLaw, &[0x80; 4000])).unwrap();
+    std::fs::write(&wav, sipdeck::core::wav::g711_wav(sipdeck::core::wav::Law::MuLaw, &[0x80; 4000])).unwrap();
     let port = demo.addr.port().to_string();
     let wav_s = wav.to_string_lossy().into_owned();
     let out = tokio::task::spawn_blocking(move || {

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
-use sipdeck::app::{App, AppConfig, Effect, RecordFormat};
-use sipdeck::dtmf::TelephoneEvent;
-use sipdeck::net::{NetEvent, RtpFrame};
-use sipdeck::rtp::{self, RtpHeader};
+use sipdeck::client::app::{App, AppConfig, Effect, RecordFormat};
+use sipdeck::core::dtmf::TelephoneEvent;
+use sipdeck::client::net::{NetEvent, RtpFrame};
+use sipdeck::core::rtp::{self, RtpHeader};
 
 fn app(t0: Instant, format: RecordFormat) -> App {
     let cfg = AppConfig {

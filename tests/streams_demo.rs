@@ -8,12 +8,12 @@ use std::time::Instant;
 use common::{fast_demo, Client, WAIT};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::app::{CallState, RecordFormat};
-use sipdeck::demo::DemoConfig;
-use sipdeck::stats::StreamStats;
-use sipdeck::ui::streams::render_streams;
-use sipdeck::ui::theme::Theme;
-use sipdeck::wav;
+use sipdeck::client::app::{CallState, RecordFormat};
+use sipdeck::server::demo::DemoConfig;
+use sipdeck::core::stats::StreamStats;
+use sipdeck::client::ui::streams::render_streams;
+use sipdeck::client::ui::theme::Theme;
+use sipdeck::core::wav;
 
 const DROP_EVERY: u64 = 10;
 const REORDER_EVERY: u64 = 7;
@@ -36,7 +36,7 @@ fn only_stream(c: &Client) -> &StreamStats {
 
 #[tokio::test]
 async fn shown_loss_and_saved_length_under_drop_and_reorder() {
-    let demo = sipdeck::demo::start(lossy_demo()).await.unwrap();
+    let demo = sipdeck::server::demo::start(lossy_demo()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::connect(&demo.url(), dir.path());
     c.until("connected", WAIT, |a| a.connected()).await;

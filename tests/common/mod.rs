@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sipdeck::app::{App, AppConfig, Effect, IoEvent, RecordFormat};
-use sipdeck::net::{self, NetConfig, NetEvent};
-use sipdeck::runner::Effects;
+use sipdeck::client::app::{App, AppConfig, Effect, IoEvent, RecordFormat};
+use sipdeck::client::net::{self, NetConfig, NetEvent};
+use sipdeck::client::runner::Effects;
 use tokio::sync::mpsc;
 
 pub struct Client {
@@ -78,8 +78,8 @@ impl Client {
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// A quick demo peer for tests.
-pub fn fast_demo() -> sipdeck::demo::DemoConfig {
-    sipdeck::demo::DemoConfig {
+pub fn fast_demo() -> sipdeck::server::demo::DemoConfig {
+    sipdeck::server::demo::DemoConfig {
         ring_after: Duration::from_millis(20),
         answer_after: Duration::from_millis(20),
         packet_interval: Duration::from_millis(5),

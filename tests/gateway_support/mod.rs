@@ -8,8 +8,8 @@ use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use sipdeck::gateway::{serve, GatewayConfig};
-use sipdeck::protocol::{self, ServerMsg};
+use sipdeck::server::gateway::{serve, GatewayConfig};
+use sipdeck::core::protocol::{self, ServerMsg};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -178,7 +178,7 @@ pub fn scenario(name: &str) -> PathBuf {
 
 /// 8 kHz mu-law of a 440 Hz tone, for sipp's `rtp_stream` (it ships no PCMU audio).
 pub fn tone_ulaw(seconds: f64) -> Vec<u8> {
-    let mut tone = sipdeck::audio::Tone::new(440.0, 8000.0, 0.3);
+    let mut tone = sipdeck::core::audio::Tone::new(440.0, 8000.0, 0.3);
     let mut out = vec![0u8; (8000.0 * seconds) as usize];
     tone.fill_ulaw(&mut out);
     out

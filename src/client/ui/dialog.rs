@@ -1,0 +1,210 @@
+//! Modal dialogs: dial a number, the file browser and its conversion offer, play a file, help.
+
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+use tui_input::Input;
+
+use super::{centered, Theme};
+use super::browser::render_browser;
+use crate::client::app::{App, ConvertOffer, Dialog};
+use crate::core::convert::{self, Length};
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    match &app.dialog {
+        None => {}
+        Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
+        Some(Dialog::Dial { input, error }) => field(
+            frame,
+            theme,
+            area,
+            " Call a number ",
+            input,
+            "Digits only, at least 3. Enter calls, Esc cancels.",
+            error.as_deref(),
+            &[],
+        ),
+        Some(Dialog::Browser) => browser_pane(app, theme, frame, area),
+        Some(Dialog::Convert(offer)) => {
+            browser_pane(app, theme, frame, area);
+            convert_offer(offer, theme, frame, area);
+        }
+        Some(Dialog::Play { input, selected, error }) => {
+            let names = app.acked_names();
+            let list: Vec<Line> = if names.is_empty() {
+                vec![Line::from(Span::styled("(no uploads acknowledged yet)", theme.dim()))]
+            } else {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let style = if i == *selected && input.value().is_empty() { theme.selected() } else { ratatui::style::Style::new() };
+                        Line::from(Span::styled(format!(" {n} "), style))
+                    })
+                    .collect()
+            };
+            field(
+                frame,
+                theme,
+                area,
+                " Play a WAV on the server ",
+                input,
+                "Pick with Up/Down or type a name. Enter plays, Esc cancels.",
+                error.as_deref(),
+                &list,
+            )
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn field(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    title: &str,
+    input: &Input,
+    hint: &str,
+    error: Option<&str>,
+    extra: &[Line],
+) {
+    let height = 6 + extra.len().min(8) as u16;
+    let rect = centered(area, 64, height);
+    let inner_w = rect.width.saturating_sub(4) as usize;
+    let scroll = input.visual_scroll(inner_w.saturating_sub(2));
+    let mut lines = vec![
+        Line::from(Span::styled(hint, theme.dim())),
+        Line::from(vec![Span::styled("> ", theme.key()), Span::raw(&input.value()[byte_at(input.value(), scroll)..])]),
+    ];
+    lines.push(match error {
+        Some(e) => Line::from(Span::styled(e, theme.bad())),
+        None => Line::default(),
+    });
+    lines.extend(extra.iter().take(8).cloned());
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block.padding(ratatui::widgets::Padding::horizontal(1))), rect);
+    let x = rect.x + 2 + 2 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+    let y = rect.y + 2;
+    if x < rect.right() - 1 {
+        frame.set_cursor_position(Position { x, y });
+    }
+}
+
+/// Byte offset of the `chars`-th character (the input scrolls by characters).
+fn byte_at(s: &str, chars: usize) -> usize {
+    s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
+}
+
+/// The file browser over the dashboard, leaving the header (connection and call) in view
+/// when there is room.
+fn browser_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(pane) = &app.browser else { return };
+    let area = if area.height >= 20 {
+        Rect { y: area.y + super::HEADER_HEIGHT, height: area.height - super::HEADER_HEIGHT, ..area }
+    } else {
+        area
+    };
+    render_browser(frame, area, pane, &app.acked(), theme);
+}
+
+fn convert_offer(offer: &ConvertOffer, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = vec![
+        Line::from(Span::styled(offer.name.to_string(), theme.title())),
+        Line::from(Span::styled(offer.verdict.to_string(), theme.warn())),
+        Line::default(),
+    ];
+    let seconds = offer.plan.seconds();
+    let (question, yes) = match offer.length() {
+        Length::Whole => (
+            format!(
+                "Convert it to {seconds:.2} s of 8000 Hz mono mu-law ({}) and upload it as {}?",
+                super::size(offer.plan.bytes()),
+                offer.name
+            ),
+            "Enter/y converts and uploads",
+        ),
+        Length::FirstPart => (
+            format!(
+                "Converted it would be {seconds:.1} s, but one upload holds at most {max:.1} s ({limit} bytes). \
+                 Send its first {max:.1} s as {}?",
+                offer.name,
+                max = convert::max_seconds(),
+                limit = crate::core::protocol::MAX_WAV_BYTES,
+            ),
+            "Enter/f sends the first part",
+        ),
+    };
+    lines.push(Line::from(question));
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(yes, theme.key()),
+        Span::raw("   "),
+        Span::styled("Esc/n back to the files", theme.dim()),
+    ]));
+    let rect = centered(area, 70, 11);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Convert before uploading ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
+        rect,
+    );
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("1", "call the default number"),
+    ("2 / c", "call a number you type"),
+    ("3 / h", "hang up"),
+    ("4", "write statistics to the log"),
+    ("5 / u", "browse and upload WAV files"),
+    ("6 / p", "play an uploaded WAV on the server"),
+    ("7 / s", "save received audio as WAV"),
+    ("8 / q / Ctrl-C", "quit"),
+    ("r", "reconnect now"),
+    ("PgUp PgDn Home End", "scroll the log"),
+    ("Esc", "close a dialog"),
+];
+
+fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
+    let rect = centered(area, 56, HELP.len() as u16 + 4);
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>18}  "), theme.key()), Span::raw(*what)]))
+        .collect();
+    lines.push(Line::from(Span::styled("Esc closes this help", theme.dim())));
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Keys ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+fn recover(files: &[crate::client::spill::Leftover], theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(first) = files.first() else { return };
+    let when = first.modified.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "?".into());
+    // About 174 bytes of spill per 20 ms packet.
+    let secs = first.bytes as f64 / 174.0 * 0.02;
+    let name = first.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut lines = vec![
+        Line::from("An earlier session ended before its audio was saved."),
+        Line::from(vec![Span::styled(name, theme.accent()), Span::raw(format!("  about {secs:.0} s, last written {when}"))]),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("Enter", theme.key()),
+            Span::raw(" recover into a WAV   "),
+            Span::styled("d", theme.key()),
+            Span::raw(" delete   "),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" keep for later"),
+        ]),
+    ];
+    if files.len() > 1 {
+        lines.push(Line::from(Span::styled(format!("({} more after this one)", files.len() - 1), theme.dim())));
+    }
+    let rect = centered(area, 66, lines.len() as u16 + 2);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Unsaved audio ", theme.warn()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
