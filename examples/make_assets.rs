@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
     let files = [("tone-8k-mulaw.wav", tone_8k()), ("chord-44k-stereo.wav", chord_44k()?), ("broken.wav", broken())];
     for (name, bytes) in files {
         let path = dir.join(name);
-        sipdeck::core::wav::save_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        sipdeck::client::files::save_atomic(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     Ok(())

@@ -73,7 +73,7 @@ fn settle(b: &mut Browser) -> BrowserAction {
             match r {
                 Request::List(dir) => b.on_listed(&dir, browser::list(&dir).map_err(|e| e.to_string())),
                 Request::Inspect(path) => {
-                    let answer = sipdeck::core::convert::inspect(&path).map_err(|e| e.to_string());
+                    let answer = sipdeck::client::files::inspect(&path).map_err(|e| e.to_string());
                     match b.on_inspected(&path, answer) {
                         BrowserAction::None => {}
                         action => picked = action,
@@ -412,7 +412,7 @@ fn app_key(app: &mut sipdeck::client::app::App, code: KeyCode) -> Vec<sipdeck::c
         let answer = match e {
             Effect::ListDir(dir) => IoEvent::Listed { result: browser::list(&dir).map_err(|e| e.to_string()), dir },
             Effect::Inspect { path, purpose } => {
-                IoEvent::Inspected { result: sipdeck::core::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                IoEvent::Inspected { result: sipdeck::client::files::inspect(&path).map_err(|e| e.to_string()), path, purpose }
             }
             other => {
                 rest.push(other);

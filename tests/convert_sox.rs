@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sipdeck::core::audio::ulaw_to_linear;
-use sipdeck::core::convert::{self, Length};
+use sipdeck::core::convert::Length;
 use sipdeck::core::wav::{parse_header, Encoding, Verdict};
 
 fn asset(name: &str) -> PathBuf {
@@ -55,7 +55,7 @@ fn matches_sox_on_the_44k_stereo_asset() {
     sox_convert(&input, &sox_out);
     let theirs = linear(&std::fs::read(&sox_out).unwrap());
 
-    let ours_file = convert::convert_file(&input, Length::Whole).unwrap();
+    let ours_file = sipdeck::client::files::convert_file(&input, Length::Whole).unwrap();
     let ours = linear(&ours_file.wav);
     assert_eq!(Verdict::of(&parse_header(&ours_file.wav), ours_file.wav.len() as u64), Verdict::Ready);
 

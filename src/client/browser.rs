@@ -4,7 +4,7 @@
 //!
 //! The pane never touches the disk: on a slow or network drive that would freeze the keys
 //! and the redraw. What it needs read is queued as a [`Request`] ([`Browser::take_requests`]);
-//! the runner does it on a blocking thread with [`list`] or [`crate::core::convert::inspect`] and
+//! the runner does it on a blocking thread with [`list`] or [`crate::client::files::inspect`] and
 //! hands the answer back through [`Browser::on_listed`] and [`Browser::on_inspected`].
 //! Answers for a folder or file that is no longer wanted are dropped. Everything else is pure
 //! navigation over the entries listed last.
@@ -109,7 +109,7 @@ pub enum BrowserAction {
 pub enum Request {
     /// List a folder with [`list`].
     List(PathBuf),
-    /// Read the head of a file with [`crate::core::convert::inspect`].
+    /// Read the head of a file with [`crate::client::files::inspect`].
     Inspect(PathBuf),
 }
 

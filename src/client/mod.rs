@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod files;
 pub mod line;
 pub mod net;
 pub mod runner;

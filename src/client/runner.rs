@@ -127,7 +127,7 @@ impl Effects {
                 let io = self.io.clone();
                 tokio::spawn(async move {
                     let p = path.clone();
-                    let result = flatten(tokio::task::spawn_blocking(move || crate::core::convert::inspect(&p)).await);
+                    let result = flatten(tokio::task::spawn_blocking(move || crate::client::files::inspect(&p)).await);
                     let _ = io.send(IoEvent::Inspected { path, purpose, result }).await;
                 });
             }
@@ -161,7 +161,7 @@ fn flatten<T>(joined: Result<std::io::Result<T>, tokio::task::JoinError>) -> Res
 /// Write a recording under `name`, or `name` with a counter when that file exists already.
 fn save(dir: &Path, name: &str, bytes: &[u8], seconds: f64) -> IoEvent {
     let path = free_path(dir, name);
-    match crate::core::wav::save_atomic(&path, bytes) {
+    match crate::client::files::save_atomic(&path, bytes) {
         Ok(()) => IoEvent::Saved { path, bytes: bytes.len(), seconds },
         Err(e) => IoEvent::SaveFailed { path, error: e.to_string() },
     }

@@ -231,7 +231,7 @@ pub fn recover(spill: &Path, dir: &Path) -> io::Result<(PathBuf, f64)> {
         path = dir.join(format!("rtp_capture_recovered_{}_{i}.wav", stamp.format("%Y%m%d_%H%M%S")));
         i += 1;
     }
-    crate::core::wav::save_atomic(&path, &capture.to_wav())?;
+    crate::client::files::save_atomic(&path, &capture.to_wav())?;
     std::fs::remove_file(spill)?;
     Ok((path, capture.seconds()))
 }

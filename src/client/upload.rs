@@ -52,7 +52,7 @@ pub fn prepare(path: &Path) -> Result<ClientMsg, UploadError> {
 /// Convert a file to 8 kHz mono mu-law for upload under the original's name.
 pub fn prepare_converted(path: &Path, length: convert::Length) -> Result<(WavName, convert::Converted), UploadError> {
     let name = WavName::from_path(path)?;
-    Ok((name, convert::convert_file(path, length)?))
+    Ok((name, crate::client::files::convert_file(path, length)?))
 }
 
 #[cfg(test)]

@@ -110,6 +110,36 @@ pub const ULAW_SILENCE: u8 = 0xff;
 /// The A-law byte for digital silence (decodes to +8, the smallest step).
 pub const ALAW_SILENCE: u8 = 0xd5;
 
+/// Which G.711 law a stream, a capture or a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Law {
+    MuLaw,
+    ALaw,
+}
+
+impl Law {
+    pub fn decode(self, b: u8) -> i16 {
+        match self {
+            Law::MuLaw => ulaw_to_linear(b),
+            Law::ALaw => alaw_to_linear(b),
+        }
+    }
+
+    pub fn encode(self, sample: i16) -> u8 {
+        match self {
+            Law::MuLaw => linear_to_ulaw(sample),
+            Law::ALaw => linear_to_alaw(sample),
+        }
+    }
+
+    pub fn silence(self) -> u8 {
+        match self {
+            Law::MuLaw => ULAW_SILENCE,
+            Law::ALaw => ALAW_SILENCE,
+        }
+    }
+}
+
 /// RMS and peak of a block of linear samples, in dBFS (full scale = 32768).
 /// Silence reports `f32::NEG_INFINITY`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -258,7 +258,7 @@ mod tests {
             let answer = match e {
                 Effect::ListDir(dir) => IoEvent::Listed { result: crate::client::browser::list(&dir).map_err(|e| e.to_string()), dir },
                 Effect::Inspect { path, purpose } => {
-                    IoEvent::Inspected { result: crate::core::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                    IoEvent::Inspected { result: crate::client::files::inspect(&path).map_err(|e| e.to_string()), path, purpose }
                 }
                 other => {
                     rest.push(other);
@@ -418,7 +418,7 @@ mod tests {
             .map(|e| match e {
                 Effect::ListDir(dir) => IoEvent::Listed { result: crate::client::browser::list(&dir).map_err(|e| e.to_string()), dir },
                 Effect::Inspect { path, purpose } => {
-                    IoEvent::Inspected { result: crate::core::convert::inspect(&path).map_err(|e| e.to_string()), path, purpose }
+                    IoEvent::Inspected { result: crate::client::files::inspect(&path).map_err(|e| e.to_string()), path, purpose }
                 }
                 other => panic!("not a read: {other:?}"),
             })

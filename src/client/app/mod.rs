@@ -57,7 +57,7 @@ pub enum Effect {
     /// List a folder for the file browser ([`crate::client::browser::list`]); answered by
     /// [`IoEvent::Listed`].
     ListDir(PathBuf),
-    /// Read the head of a file and judge it ([`crate::core::convert::inspect`]); answered by
+    /// Read the head of a file and judge it ([`crate::client::files::inspect`]); answered by
     /// [`IoEvent::Inspected`].
     Inspect { path: PathBuf, purpose: Purpose },
     /// Write a recording atomically into `dir`, under `name` or a free variant of it.

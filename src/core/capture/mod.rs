@@ -10,8 +10,8 @@ use std::borrow::Cow;
 
 use crate::core::rtp::RtpHeader;
 use crate::core::stats::{Arrival, Media, Placement};
-use crate::core::audio;
-use crate::core::wav::{self, Law};
+use crate::core::audio::{self, Law};
+use crate::core::wav;
 
 /// Packets held back for late arrivals (320 ms at 20 ms per packet).
 pub const REORDER_WINDOW: usize = 16;

@@ -1,7 +1,6 @@
 //! Audio level of a G.711 stream: RMS and peak in dBFS over the last 200 ms of samples.
 
-use crate::core::audio::{self, Level};
-use crate::core::wav::Law;
+use crate::core::audio::{self, Law, Level};
 
 /// Samples a reading covers: the last 200 ms at 8000 Hz, steady enough to read, quick
 /// enough to follow speech.

@@ -4,10 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::core::audio::Level;
+use crate::core::audio::{Law, Level};
 use crate::core::dtmf::{Dtmf, DtmfDecoder};
 use crate::core::rtp::{Codec, RtpHeader};
-use crate::core::wav::Law;
 
 use super::level::LevelMeter;
 use super::seq::{Order, Placement, SeqTracker};

@@ -141,7 +141,7 @@ fn an_ssrc_change_opens_a_new_row_and_keeps_the_old() {
     let pkts: Vec<P> = regular(40000, 9000, 30).into_iter().map(|p| P { at_us: p.at_us + 1_000_000, ..p }).collect();
     let second = feed_pt(&mut set, t0, 0xbeef, 8, &pkts);
     assert!(second[0].opened && second[0].newest);
-    assert_eq!(second[0].media, Media::G711(crate::core::wav::Law::ALaw));
+    assert_eq!(second[0].media, Media::G711(crate::core::audio::Law::ALaw));
     assert_eq!(set.len(), 2);
     assert_eq!(set.iter().map(|s| (s.ssrc, s.packets)).collect::<Vec<_>>(), [(SSRC, 50), (0xbeef, 30)]);
     assert_eq!(set.newest().unwrap().ssrc, 0xbeef);

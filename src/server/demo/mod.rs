@@ -265,7 +265,7 @@ impl Session {
         }
         let path = self.shared.store.join(name.as_str());
         let len = data.len();
-        let saved = tokio::task::spawn_blocking(move || crate::core::wav::save_atomic(&path, &data)).await;
+        let saved = tokio::task::spawn_blocking(move || crate::server::files::save_atomic(&path, &data)).await;
         match saved {
             Ok(Ok(())) => {
                 self.shared.names.lock().await.insert(name.clone());

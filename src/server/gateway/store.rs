@@ -55,7 +55,7 @@ impl Store {
         let path = self.path_of(name)?;
         let _guard = self.write_lock.lock().await;
         let len = data.len();
-        tokio::task::spawn_blocking(move || wav::save_atomic(&path, &data))
+        tokio::task::spawn_blocking(move || crate::server::files::save_atomic(&path, &data))
             .await
             .map_err(|e| StoreError::Io { what: "save the file", source: io::Error::other(e) })?
             .map_err(|source| StoreError::Io { what: "save the file", source })?;
