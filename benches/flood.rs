@@ -4,10 +4,10 @@
 //! 200,000 realistic `RTP:` frames (172-byte PCMU packets, hex encoded) as fast as the socket
 //! takes them, to
 //!   (a) a bare tokio-tungstenite reader that only counts frames, and
-//!   (b) sipdeck's network actor feeding the real `Session` (the `App` plus its spill file) in
-//!       the shape of the real event loop (`recv_many` batches of `tui::NET_BATCH`, `on_tick`
-//!       and a `TestBackend` 80x24 render every `tui::FRAME`), recording the intervals
-//!       between frames.
+//!   (b) sipdeck's network actor feeding the real `Session` (the `App` plus its spill file)
+//!       through the real event loop (`client::runtime`, with a front end that renders to a
+//!       `TestBackend` 80x24 when the full screen would), recording the intervals between
+//!       frames.
 //! Then, each in a fresh child process so that one scenario's memory does not count for
 //! another, the peak RSS (VmHWM) after the blast through actor and fold, and after a
 //! simulated one-hour call (180,000 packets of 160 bytes folded into the `App`).
@@ -24,13 +24,12 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::client::app::{App, AppConfig, RecordFormat};
-use sipdeck::client::runner::{Effects, Session};
-use sipdeck::core::audio::Tone;
-use sipdeck::client::net::{self, Command, NetConfig, NetEvent, RtpFrame};
-use sipdeck::core::rtp::{self, RtpHeader};
-use sipdeck::client::tui::{FRAME, NET_BATCH};
+use sipdeck::client::app::{App, AppConfig, Effect, RecordFormat};
+use sipdeck::client::net::{self, NetCommand, NetConfig, NetEvent, RtpFrame};
+use sipdeck::client::runtime::{Effects, Ending, Flow, FrontEnd, Runtime, Session, Woke, FRAME};
 use sipdeck::client::ui::{self, Theme};
+use sipdeck::core::audio::Tone;
+use sipdeck::core::rtp::{self, RtpHeader};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -259,17 +258,20 @@ async fn bare_reader(addr: SocketAddr, n: u64) -> (Duration, CpuSplit) {
 
 // ---- (b) sipdeck: actor, fold and render --------------------------------------------------
 
-/// The app and its spill file as the real runner has them, recording into `dir`.
-fn session(url: &str, dir: &std::path::Path, cmd: tokio::sync::mpsc::Sender<Command>) -> Session {
-    let cfg = AppConfig {
+/// The app and its spill file as the runtime has them, recording into `dir`.
+fn session(url: &str, dir: &std::path::Path, cmd: tokio::sync::mpsc::Sender<NetCommand>) -> Session {
+    let (io, _) = tokio::sync::mpsc::channel(1);
+    Session::new(App::new(app_config(url, dir), Instant::now()), Effects::new(cmd, io), None).expect("a session")
+}
+
+fn app_config(url: &str, dir: &std::path::Path) -> AppConfig {
+    AppConfig {
         url: url.to_string(),
         default_number: "0938220136".parse().expect("a valid number"),
         record_dir: dir.to_path_buf(),
         record_format: RecordFormat::Mulaw,
         wav_dir: dir.to_path_buf(),
-    };
-    let (io, _) = tokio::sync::mpsc::channel(1);
-    Session::new(App::new(cfg, Instant::now()), Effects::new(cmd, io), None).expect("a session")
+    }
 }
 
 struct SipdeckRun {
@@ -299,69 +301,103 @@ fn messages(ev: &NetEvent) -> u64 {
     }
 }
 
-/// The real event loop's shape without a terminal: the tick (fold the clock, draw) before
-/// the network, network events folded in batches.
+/// The full screen's front end with a test terminal, counting and timing what it sees.
+struct Bench {
+    n: u64,
+    term: Terminal<TestBackend>,
+    count: u64,
+    started: Option<Instant>,
+    cpu0: Option<ThreadCpu>,
+    last_draw: Option<Instant>,
+    frame_intervals: Vec<Duration>,
+    wakeups: u64,
+    /// When the network batch being folded arrived.
+    fold_began: Option<Instant>,
+    longest_tick: Duration,
+    longest_fold: Duration,
+}
+
+impl FrontEnd for Bench {
+    type Input = ();
+
+    async fn next_input(&mut self) -> anyhow::Result<Option<()>> {
+        std::future::pending().await
+    }
+
+    fn on_input(&mut self, _app: &mut App, _input: ()) -> Vec<Effect> {
+        vec![]
+    }
+
+    fn saw_net(&mut self, ev: &NetEvent) {
+        let now = *self.fold_began.get_or_insert_with(Instant::now);
+        self.count += messages(ev);
+        match ev {
+            NetEvent::Connected { .. } => {
+                self.started = Some(now);
+                self.cpu0 = Some(thread_cpu());
+            }
+            NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
+            _ => {}
+        }
+    }
+
+    fn show(&mut self, s: &mut Session, woke: Woke) -> anyhow::Result<Flow> {
+        match woke {
+            Woke::Net => {
+                self.wakeups += 1;
+                if let Some(began) = self.fold_began.take() {
+                    self.longest_fold = self.longest_fold.max(began.elapsed());
+                }
+            }
+            // The clock was folded just before: this is the tick's draw.
+            Woke::Tick => {
+                let began = Instant::now();
+                self.term.draw(|f| ui::render(&s.app, &Theme::PLAIN, f)).expect("drawing");
+                let now = Instant::now();
+                self.longest_tick = self.longest_tick.max(now - began);
+                if let (Some(_), Some(prev)) = (self.started, self.last_draw) {
+                    self.frame_intervals.push(now - prev);
+                }
+                self.last_draw = Some(now);
+            }
+            _ => {}
+        }
+        Ok(if self.count >= self.n { Flow::Stop } else { Flow::Go })
+    }
+}
+
+/// The real event loop without a terminal, until `n` messages are folded.
 async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     let url = format!("ws://{addr}");
     let mut cfg = NetConfig::new(&url);
     cfg.backoff = None;
-    let (cmd, mut net_rx) = net::spawn(cfg);
+    let (cmd, net_rx) = net::spawn(cfg);
     let dir = tempfile::tempdir().expect("a record folder");
     // FLOOD_NO_SPILL=1 records into a folder that does not exist, so the session runs
     // without its spill file: to see what the spill costs.
     let record_dir = if std::env::var_os("FLOOD_NO_SPILL").is_some() { dir.path().join("none") } else { dir.path().to_path_buf() };
-    let mut s = session(&url, &record_dir, cmd.clone());
-    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
-    let theme = Theme::PLAIN;
-    let mut tick = tokio::time::interval(FRAME);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut batch = Vec::with_capacity(NET_BATCH);
-    let mut started: Option<Instant> = None;
-    let mut cpu0 = None;
-    let mut last_draw: Option<Instant> = None;
-    let mut frame_intervals = Vec::new();
-    let mut count = 0u64;
-    let mut wakeups = 0u64;
-    let (mut longest_tick, mut longest_fold) = (Duration::ZERO, Duration::ZERO);
-    while count < n {
-        tokio::select! {
-            biased;
-            _ = tick.tick() => {
-                let began = Instant::now();
-                s.on_tick(began);
-                term.draw(|f| ui::render(&s.app, &theme, f)).expect("drawing");
-                let now = Instant::now();
-                longest_tick = longest_tick.max(now - began);
-                if let (Some(_), Some(prev)) = (started, last_draw) {
-                    frame_intervals.push(now - prev);
-                }
-                last_draw = Some(now);
-            }
-            got = net_rx.recv_many(&mut batch, NET_BATCH) => {
-                assert!(got > 0, "the network actor ended after {count} of {n} messages");
-                wakeups += 1;
-                let now = Instant::now();
-                for ev in batch.drain(..) {
-                    count += messages(&ev);
-                    match &ev {
-                        NetEvent::Connected { .. } => {
-                            started = Some(now);
-                            cpu0 = Some(thread_cpu());
-                        }
-                        NetEvent::Disconnected { reason, .. } => panic!("disconnected during the blast: {reason}"),
-                        _ => {}
-                    }
-                    s.on_net(ev, now);
-                }
-                longest_fold = longest_fold.max(now.elapsed());
-            }
-        }
-    }
-    let elapsed = started.expect("connected before any message").elapsed();
-    let cpu = CpuSplit::between(&cpu0.unwrap_or_default(), &thread_cpu(), n);
-    let _ = cmd.send(Command::Shutdown).await;
-    let (packets, malformed, captured) = (s.app.rtp.packets, s.app.rtp.malformed, s.app.capture.len());
-    s.finish();
+    let app = App::new(app_config(&url, &record_dir), Instant::now());
+    let mut rt = Runtime::with_actor(app, cmd, net_rx, None).expect("a runtime");
+    let mut b = Bench {
+        n,
+        term: Terminal::new(TestBackend::new(80, 24)).expect("test terminal"),
+        count: 0,
+        started: None,
+        cpu0: None,
+        last_draw: None,
+        frame_intervals: Vec::new(),
+        wakeups: 0,
+        fold_began: None,
+        longest_tick: Duration::ZERO,
+        longest_fold: Duration::ZERO,
+    };
+    let ending = rt.run(&mut b).await.expect("the loop");
+    assert_eq!(ending, Ending::Stopped, "the loop ended after {} of {n} messages", b.count);
+    let elapsed = b.started.expect("connected before any message").elapsed();
+    let cpu = CpuSplit::between(&b.cpu0.clone().unwrap_or_default(), &thread_cpu(), n);
+    let (packets, malformed, captured) = (rt.app().rtp.packets, rt.app().rtp.malformed, rt.app().capture.len());
+    rt.shutdown().await;
+    let Bench { frame_intervals, wakeups, longest_tick, longest_fold, .. } = b;
     SipdeckRun { elapsed, frame_intervals, wakeups, longest_tick, longest_fold, packets, malformed, captured, cpu }
 }
 

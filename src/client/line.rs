@@ -6,100 +6,111 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::AsyncBufReadExt;
-use tokio::sync::mpsc;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
+use tokio::time::Instant as Deadline;
 
 use crate::client::app::command::{self, Needs, Parsed};
-use crate::client::app::{App, LogKind};
-use crate::client::net::{self, Command};
-use crate::client::runner::{Effects, Session};
+use crate::client::app::{App, Effect, LogKind};
+use crate::client::net::NetConfig;
+use crate::client::runtime::{Flow, FrontEnd, Runtime, Session, Woke};
 
 const MENU: &str = "commands: 1 call default | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s>";
 
-pub async fn run(app: App, net_cfg: net::NetConfig, log_path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
-    let (cmd_tx, mut net_rx) = net::spawn(net_cfg);
-    let (io_tx, mut io_rx) = mpsc::channel(16);
-    let mut s = Session::new(app, Effects::new(cmd_tx.clone(), io_tx), log_path)?;
-    s.app.log(LogKind::Info, MENU);
-    let mut printed = 0u64;
-    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    let mut input_open = true;
-    let mut pending: Option<Needs> = None;
-    let mut paused_until: Option<tokio::time::Instant> = None;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut batch = Vec::with_capacity(512);
-    while !s.app.quit {
-        let pause = async {
-            match paused_until {
-                Some(t) => tokio::time::sleep_until(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            line = stdin.next_line(), if input_open && paused_until.is_none() => match line {
-                Ok(Some(l)) => on_line(&mut s, &l, &mut pending, &mut paused_until).await,
-                Ok(None) | Err(_) => {
-                    input_open = false;
-                    s.app.log(LogKind::Info, "end of input: quitting");
-                    let effects = s.app.command(command::Command::Quit);
-                    s.apply_all(effects).await;
-                }
-            },
-            _ = pause => paused_until = None,
-            _ = tick.tick() => s.on_tick(Instant::now()),
-            Some(io) = io_rx.recv() => s.on_io(io).await,
-            n = net_rx.recv_many(&mut batch, 512) => {
-                if n == 0 { break; }
-                let now = Instant::now();
-                for ev in batch.drain(..) {
-                    s.on_net(ev, now);
-                }
-            }
-        }
-        print_new(&s.app, &mut printed);
-    }
-    s.drain(&mut io_rx).await;
-    print_new(&s.app, &mut printed);
-    let _ = cmd_tx.send(Command::Shutdown).await;
-    Ok(s.finish())
+pub async fn run(mut app: App, net_cfg: NetConfig, log_path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    app.log(LogKind::Info, MENU);
+    let mut rt = Runtime::start(app, net_cfg, log_path)?;
+    let mut script = Script {
+        stdin: BufReader::new(tokio::io::stdin()).lines(),
+        pending: None,
+        paused_until: None,
+        printed: 0,
+    };
+    script.print_new(rt.app());
+    let ended = rt.run(&mut script).await;
+    let kept = rt.shutdown().await;
+    ended?;
+    Ok(kept)
 }
 
-async fn on_line(s: &mut Session, line: &str, pending: &mut Option<Needs>, paused_until: &mut Option<tokio::time::Instant>) {
-    if let Some(needs) = pending.take() {
-        let effects = s.app.command(command::complete(needs, line));
-        s.apply_all(effects).await;
-        return;
+/// Stdin as a script of menu commands, stdout as the log.
+struct Script {
+    stdin: Lines<BufReader<Stdin>>,
+    /// A menu item read without its argument, waiting for the next line.
+    pending: Option<Needs>,
+    /// `wait N`: no line is read before this.
+    paused_until: Option<Deadline>,
+    /// Log lines already printed.
+    printed: u64,
+}
+
+impl FrontEnd for Script {
+    type Input = String;
+
+    async fn next_input(&mut self) -> anyhow::Result<Option<String>> {
+        // A read error ends the input like the end of the file does.
+        Ok(self.stdin.next_line().await.unwrap_or(None))
     }
-    if let Some(secs) = line.trim().strip_prefix("wait ").and_then(|n| n.trim().parse::<f64>().ok()) {
-        *paused_until = Some(tokio::time::Instant::now() + Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
-        return;
+
+    fn reading(&self, _app: &App) -> bool {
+        self.paused_until.is_none()
     }
-    match command::parse_line(line) {
-        Parsed::Run(cmd) => {
-            let effects = s.app.command(cmd);
-            s.apply_all(effects).await;
+
+    fn on_input(&mut self, app: &mut App, line: String) -> Vec<Effect> {
+        if let Some(needs) = self.pending.take() {
+            return app.command(command::complete(needs, &line));
         }
-        Parsed::Ask(needs) => {
-            s.app.log(LogKind::Info, needs.prompt());
-            *pending = Some(needs);
+        if let Some(secs) = line.trim().strip_prefix("wait ").and_then(|n| n.trim().parse::<f64>().ok()) {
+            self.paused_until = Some(Deadline::now() + Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+            return vec![];
         }
-        Parsed::Empty => {}
-        Parsed::Unknown(l) => s.app.log(LogKind::Error, format!("unknown command {l:?}; {MENU}")),
+        match command::parse_line(&line) {
+            Parsed::Run(cmd) => app.command(cmd),
+            Parsed::Ask(needs) => {
+                app.log(LogKind::Info, needs.prompt());
+                self.pending = Some(needs);
+                vec![]
+            }
+            Parsed::Empty => vec![],
+            Parsed::Unknown(l) => {
+                app.log(LogKind::Error, format!("unknown command {l:?}; {MENU}"));
+                vec![]
+            }
+        }
+    }
+
+    fn on_end(&mut self, app: &mut App) -> Vec<Effect> {
+        app.log(LogKind::Info, "end of input: quitting");
+        app.command(command::Command::Quit)
+    }
+
+    fn timer(&self) -> Option<Deadline> {
+        self.paused_until
+    }
+
+    fn on_timer(&mut self, _app: &mut App) -> Vec<Effect> {
+        self.paused_until = None;
+        vec![]
+    }
+
+    fn show(&mut self, s: &mut Session, _woke: Woke) -> anyhow::Result<Flow> {
+        self.print_new(&s.app);
+        Ok(Flow::Go)
     }
 }
 
-fn print_new(app: &App, printed: &mut u64) {
-    let total = app.log.total();
-    if total == *printed {
-        return;
+impl Script {
+    fn print_new(&mut self, app: &App) {
+        let total = app.log.total();
+        if total == self.printed {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        for l in app.log.since(self.printed) {
+            let _ = writeln!(out, "{}", l.plain());
+        }
+        let _ = out.flush();
+        self.printed = total;
     }
-    let mut out = std::io::stdout().lock();
-    for l in app.log.since(*printed) {
-        let _ = writeln!(out, "{}", l.plain());
-    }
-    let _ = out.flush();
-    *printed = total;
 }

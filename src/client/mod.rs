@@ -1,12 +1,13 @@
 //! The dashboard: the network actor ([`net`]), the state and its folds ([`app`]), pure
-//! rendering ([`ui`]), and the two front ends ([`tui`], [`line`]) over the effects that do the IO.
+//! rendering ([`ui`]), the one event loop and its effects ([`runtime`]), and the two front ends
+//! over it ([`tui`], [`line`]).
 
 pub mod app;
 pub mod browser;
 pub mod files;
 pub mod line;
 pub mod net;
-pub mod runner;
+pub mod runtime;
 pub mod spill;
 pub mod tui;
 pub mod ui;

@@ -1,6 +1,6 @@
 //! The one application state and the folds that change it: network events, key presses,
 //! IO results and the clock. No IO happens here, so every behaviour is unit-testable; what
-//! needs IO is returned as an [`Effect`] for the runner to carry out.
+//! needs IO is returned as an [`Effect`] for the runtime to carry out.
 
 pub mod browse;
 pub mod call;
@@ -46,7 +46,8 @@ pub struct AppConfig {
     pub wav_dir: PathBuf,
 }
 
-/// Work the runner must do on the app's behalf.
+/// Work the runtime must do on the app's behalf; it reports back as an [`IoEvent`] and never
+/// decides what is sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Send(ClientMsg),
@@ -85,10 +86,12 @@ pub enum IoEvent {
     Saved { path: PathBuf, bytes: usize, seconds: f64 },
     SaveFailed { path: PathBuf, error: String },
     UploadRejected { path: PathBuf, error: String },
+    /// A file was read and checked: its `WAV_UPLOAD`, for the app to send (or not).
+    UploadReady { path: PathBuf, msg: ClientMsg },
     Recovered { path: PathBuf, seconds: f64 },
     RecoverFailed { spill: PathBuf, error: String },
-    /// A file was converted and its upload handed to the network.
-    Converted { path: PathBuf, seconds: f64, bytes: usize, cut_from: Option<f64> },
+    /// A file was converted: its `WAV_UPLOAD`, for the app to send (or not).
+    Converted { path: PathBuf, seconds: f64, bytes: usize, cut_from: Option<f64>, msg: ClientMsg },
     /// The answer to [`Effect::ListDir`] of `dir`.
     Listed { dir: PathBuf, result: Result<crate::client::browser::Listing, String> },
     /// The answer to [`Effect::Inspect`] of `path`.
@@ -336,7 +339,12 @@ impl App {
                 self.log(LogKind::Error, format!("not uploaded: {}: {error}", path.display()));
                 self.tell_browser(format!("not uploaded: {error}"));
             }
-            IoEvent::Converted { path, seconds, bytes, cut_from } => self.on_converted(&path, seconds, bytes, cut_from),
+            // The effect only reads and converts; whether it goes out is decided here.
+            IoEvent::UploadReady { msg, .. } => return self.send(msg),
+            IoEvent::Converted { path, seconds, bytes, cut_from, msg } => {
+                self.on_converted(&path, seconds, bytes, cut_from);
+                return self.send(msg);
+            }
         }
         vec![]
     }

@@ -1,5 +1,5 @@
 //! The client's network actor. It owns the WebSocket, turns frames into typed [`NetEvent`]s
-//! and takes [`Command`]s. It never draws; the UI only sees its events.
+//! and takes [`NetCommand`]s. It never draws; the UI only sees its events.
 //!
 //! Under load the event channel is bounded and the actor waits on it: a slow UI slows the
 //! socket reader (TCP flow control pushes back on the server) instead of dropping audio.
@@ -7,9 +7,11 @@
 //! flood costs the UI thread one wake-up per few hundred packets.
 
 mod backoff;
+mod connect;
 mod errors;
-mod tls;
+mod live;
 mod parse;
+mod tls;
 
 pub use backoff::Backoff;
 pub use errors::describe_ws_error;
@@ -19,16 +21,11 @@ pub use parse::{parse_text, parse_text_at, FrameParser};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::core::protocol::{self, ClientMsg, SUBPROTOCOL};
+use crate::core::protocol::ClientMsg;
 use crate::core::rtp::{self, RtpHeader};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -59,9 +56,9 @@ impl NetConfig {
     }
 }
 
-/// What the UI asks of the actor.
+/// What the UI asks of the actor (named apart from the app's menu actions).
 #[derive(Debug)]
-pub enum Command {
+pub enum NetCommand {
     Send(ClientMsg),
     /// Connect now instead of waiting for the next backoff attempt.
     ReconnectNow,
@@ -118,7 +115,7 @@ pub enum NetEvent {
 }
 
 /// Start the actor on the current tokio runtime.
-pub fn spawn(cfg: NetConfig) -> (mpsc::Sender<Command>, mpsc::Receiver<NetEvent>) {
+pub fn spawn(cfg: NetConfig) -> (mpsc::Sender<NetCommand>, mpsc::Receiver<NetEvent>) {
     install_crypto();
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     // Items are often batches of up to READ_BATCH events: at most 4096 events wait, and one
@@ -146,12 +143,13 @@ fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-enum SessionEnd {
+/// How one live connection ended.
+pub(super) enum SessionEnd {
     Lost(String),
     Shutdown,
 }
 
-async fn run(cfg: NetConfig, mut cmds: mpsc::Receiver<Command>, events: mpsc::Sender<NetEvent>) {
+async fn run(cfg: NetConfig, mut cmds: mpsc::Receiver<NetCommand>, events: mpsc::Sender<NetEvent>) {
     let mut backoff = cfg.backoff.clone();
     let mut attempt = 0u32;
     loop {
@@ -159,13 +157,13 @@ async fn run(cfg: NetConfig, mut cmds: mpsc::Receiver<Command>, events: mpsc::Se
         if events.send(NetEvent::Connecting { attempt }).await.is_err() {
             return;
         }
-        let reason = match connect(&cfg, &events).await {
+        let reason = match connect::connect(&cfg, &events).await {
             Ok(ws) => {
                 attempt = 0;
                 if let Some(b) = backoff.as_mut() {
                     b.reset();
                 }
-                match session(&cfg, ws, &mut cmds, &events).await {
+                match live::session(&cfg, ws, &mut cmds, &events).await {
                     SessionEnd::Shutdown => return,
                     SessionEnd::Lost(r) => r,
                 }
@@ -185,7 +183,7 @@ async fn run(cfg: NetConfig, mut cmds: mpsc::Receiver<Command>, events: mpsc::Se
 /// Wait out the backoff while refusing commands. False means shut down.
 async fn wait_to_reconnect(
     delay: Option<Duration>,
-    cmds: &mut mpsc::Receiver<Command>,
+    cmds: &mut mpsc::Receiver<NetCommand>,
     events: &mpsc::Sender<NetEvent>,
 ) -> bool {
     let sleep = async {
@@ -199,9 +197,9 @@ async fn wait_to_reconnect(
         tokio::select! {
             _ = &mut sleep => return true,
             cmd = cmds.recv() => match cmd {
-                None | Some(Command::Shutdown) => return false,
-                Some(Command::ReconnectNow) => return true,
-                Some(Command::Send(msg)) => {
+                None | Some(NetCommand::Shutdown) => return false,
+                Some(NetCommand::ReconnectNow) => return true,
+                Some(NetCommand::Send(msg)) => {
                     let what = msg.summary();
                     let why = "not connected".to_string();
                     if events.send(NetEvent::Refused { what, why }).await.is_err() {
@@ -212,244 +210,3 @@ async fn wait_to_reconnect(
         }
     }
 }
-
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(protocol::MAX_FRAME_BYTES * 2))
-        .max_frame_size(Some(protocol::MAX_FRAME_BYTES * 2))
-}
-
-async fn connect(cfg: &NetConfig, events: &mpsc::Sender<NetEvent>) -> Result<Ws, String> {
-    let (ws, negotiated) = match try_connect(cfg, true).await {
-        Ok(ws) => (ws, true),
-        // The reference client (Python websockets) carries on when a server does not echo
-        // the subprotocol; so do we, but say so.
-        Err(tungstenite::Error::Protocol(tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
-            tungstenite::error::SubProtocolError::NoSubProtocol,
-        ))) => {
-            let warn = format!("server did not confirm subprotocol '{SUBPROTOCOL}'; continuing without it");
-            let _ = events.send(NetEvent::Warning(warn)).await;
-            (try_connect(cfg, false).await.map_err(|e| describe_connect_error(&cfg.url, &e))?, false)
-        }
-        Err(e) => return Err(describe_connect_error(&cfg.url, &e)),
-    };
-    let _ = events.send(NetEvent::Connected { subprotocol: negotiated }).await;
-    Ok(ws)
-}
-
-/// Over wss://, an IO failure after the TCP connect is the TLS handshake failing (the peer
-/// speaks plain HTTP, or hangs up on our hello): say so rather than "connection lost".
-fn describe_connect_error(url: &str, e: &tungstenite::Error) -> String {
-    use std::io::ErrorKind as K;
-    match e {
-        tungstenite::Error::Io(io)
-            if url.starts_with("wss://")
-                && matches!(io.kind(), K::InvalidData | K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) =>
-        {
-            format!("TLS handshake failed: {io}")
-        }
-        other => describe_ws_error(other),
-    }
-}
-
-async fn try_connect(cfg: &NetConfig, with_subprotocol: bool) -> Result<Ws, tungstenite::Error> {
-    let mut req = cfg.url.as_str().into_client_request()?;
-    if with_subprotocol {
-        req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
-    }
-    let connector = cfg.tls.clone().map(tokio_tungstenite::Connector::Rustls);
-    let fut = tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), true, connector);
-    match tokio::time::timeout(cfg.connect_timeout, fut).await {
-        Ok(r) => r.map(|(ws, _resp)| ws),
-        Err(_) => Err(tungstenite::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no answer within {} s", cfg.connect_timeout.as_secs()),
-        ))),
-    }
-}
-
-async fn session(
-    cfg: &NetConfig,
-    ws: Ws,
-    cmds: &mut mpsc::Receiver<Command>,
-    events: &mpsc::Sender<NetEvent>,
-) -> SessionEnd {
-    let (mut sink, mut stream) = ws.split();
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + cfg.ping_interval, cfg.ping_interval);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut pong_deadline: Option<tokio::time::Instant> = None;
-    let mut out = Outbox::default();
-    let mut parser = FrameParser::default();
-    // Every way out hands over what is waiting first, so the UI sees it before the end.
-    macro_rules! flush_or_shutdown {
-        () => {
-            if !out.flush(events).await {
-                return SessionEnd::Shutdown;
-            }
-        };
-    }
-    loop {
-        let deadline = async {
-            match pong_deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            cmd = cmds.recv() => {
-                flush_or_shutdown!();
-                match cmd {
-                    None | Some(Command::Shutdown) => {
-                        let _ = sink.send(Message::Close(None)).await;
-                        return SessionEnd::Shutdown;
-                    }
-                    Some(Command::ReconnectNow) => {
-                        let _ = sink.send(Message::Close(None)).await;
-                        return SessionEnd::Lost("reconnect requested".into());
-                    }
-                    Some(Command::Send(msg)) => {
-                        if let Err(e) = sink.send(Message::text(msg.encode())).await {
-                            let why = describe_ws_error(&e);
-                            let _ = events.send(NetEvent::Refused { what: msg.summary(), why: why.clone() }).await;
-                            return SessionEnd::Lost(why);
-                        }
-                        if events.send(NetEvent::Sent(msg)).await.is_err() {
-                            return SessionEnd::Shutdown;
-                        }
-                    }
-                }
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
-                    flush_or_shutdown!();
-                    return SessionEnd::Lost("could not send keep-alive ping".into());
-                }
-                if pong_deadline.is_none() {
-                    pong_deadline = Some(tokio::time::Instant::now() + cfg.pong_timeout);
-                }
-            }
-            _ = deadline => {
-                flush_or_shutdown!();
-                return SessionEnd::Lost(format!(
-                    "keep-alive failed: no pong within {} s", cfg.pong_timeout.as_secs()));
-            }
-            _ = out.due() => flush_or_shutdown!(),
-            frame = stream.next() => {
-                // Any traffic proves the peer alive.
-                pong_deadline = None;
-                // Take the frames that are already read, with one clock reading, up to a
-                // batch: then commands and the keep-alive get their look again.
-                let now = Instant::now();
-                let mut next = Some(frame);
-                let mut taken = 0;
-                while let Some(frame) = next.take() {
-                    taken += 1;
-                    match on_frame(frame, now, &mut parser) {
-                        Frame::Event(ev) => out.push(ev),
-                        Frame::Pong | Frame::Skip => {}
-                        Frame::End(reason) => {
-                            flush_or_shutdown!();
-                            return SessionEnd::Lost(reason);
-                        }
-                    }
-                    if out.full() {
-                        flush_or_shutdown!();
-                    }
-                    if taken < READ_BATCH {
-                        next = ready_frame(&mut stream).await;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Events handed to the UI at most this many at a time.
-const READ_BATCH: usize = 256;
-/// The longest an event waits for others to share its hand-over: far below a frame (33 ms),
-/// so nothing shows later on screen.
-const COALESCE: Duration = Duration::from_millis(2);
-
-/// Events on their way to the UI. Under a flood they go as one [`NetEvent::Batch`] of up to
-/// [`READ_BATCH`]: one channel item, so the UI thread is woken once per batch rather than once
-/// for every handful of packets the socket yields (each wake-up costs the actor a futex call;
-/// that was a fifth of its time in `benches/flood.rs`). A lone event waits [`COALESCE`] for
-/// company, then goes on its own.
-#[derive(Default)]
-struct Outbox {
-    events: Vec<NetEvent>,
-    due: Option<tokio::time::Instant>,
-}
-
-impl Outbox {
-    fn push(&mut self, ev: NetEvent) {
-        self.due.get_or_insert_with(|| tokio::time::Instant::now() + COALESCE);
-        self.events.push(ev);
-    }
-
-    fn full(&self) -> bool {
-        self.events.len() >= READ_BATCH
-    }
-
-    /// Completes when the oldest waiting event has waited long enough.
-    async fn due(&self) {
-        match self.due {
-            Some(d) => tokio::time::sleep_until(d).await,
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Send what waits, in order, with one reservation. False when the UI is gone.
-    async fn flush(&mut self, events: &mpsc::Sender<NetEvent>) -> bool {
-        self.due = None;
-        if self.events.is_empty() {
-            return true;
-        }
-        let ev = if self.events.len() == 1 {
-            self.events.pop().expect("one event")
-        } else {
-            NetEvent::Batch(std::mem::replace(&mut self.events, Vec::with_capacity(READ_BATCH)))
-        };
-        events.send(ev).await.is_ok()
-    }
-}
-
-type WsStream = futures_util::stream::SplitStream<Ws>;
-type WsItem = Option<Result<Message, tungstenite::Error>>;
-
-/// The next frame if it can be had without waiting.
-async fn ready_frame(stream: &mut WsStream) -> Option<WsItem> {
-    std::future::poll_fn(|cx| match stream.poll_next_unpin(cx) {
-        std::task::Poll::Ready(item) => std::task::Poll::Ready(Some(item)),
-        std::task::Poll::Pending => std::task::Poll::Ready(None),
-    })
-    .await
-}
-
-/// What one frame means for the session.
-enum Frame {
-    Event(NetEvent),
-    Pong,
-    Skip,
-    End(String),
-}
-
-fn on_frame(frame: WsItem, now: Instant, parser: &mut FrameParser) -> Frame {
-    match frame {
-        None => Frame::End("connection closed by the server".into()),
-        Some(Err(e)) => Frame::End(describe_ws_error(&e)),
-        Some(Ok(Message::Close(cf))) => Frame::End(match cf {
-            Some(cf) if !cf.reason.is_empty() => format!("server closed the connection: {} {}", u16::from(cf.code), cf.reason),
-            Some(cf) => format!("server closed the connection (code {})", u16::from(cf.code)),
-            None => "server closed the connection".into(),
-        }),
-        Some(Ok(Message::Pong(_))) => Frame::Pong,
-        Some(Ok(Message::Ping(_))) | Some(Ok(Message::Frame(_))) => Frame::Skip,
-        Some(Ok(Message::Binary(b))) => Frame::Event(NetEvent::Malformed {
-            reason: format!("binary frame of {} bytes (the protocol uses text frames)", b.len()),
-        }),
-        Some(Ok(Message::Text(t))) => Frame::Event(parser.parse(t.as_str(), now)),
-    }
-}
-
