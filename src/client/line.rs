@@ -16,7 +16,7 @@ use crate::client::app::{App, LogKind};
 use crate::client::net::{self, Command};
 use crate::client::runner::{Effects, Session};
 
-const MENU: &str = "commands: 1 call default | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s>";
+const MENU: crate::client::app::keys::LineMenu = crate::client::app::keys::LineMenu;
 
 pub async fn run(app: App, net_cfg: net::NetConfig, log_path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     let (cmd_tx, mut net_rx) = net::spawn(net_cfg);
