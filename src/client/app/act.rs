@@ -6,6 +6,7 @@ use crossterm::event::KeyEvent;
 use tui_input::Input;
 
 use super::keys::{self, Action, Key, Scroll};
+use super::dialog::Ask;
 use super::{App, Dialog, Effect, LogKind, RecordFormat};
 use crate::core::protocol::ClientMsg;
 use super::command::Command;
@@ -38,21 +39,49 @@ impl App {
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::CallDefault => self.command(Command::CallDefault),
-            Action::Dial => self.open(Dialog::Dial { input: Input::default(), error: None }),
+            Action::Dial => self.dial(),
             Action::Hangup => self.command(Command::Hangup),
             Action::Stats => self.command(Command::Stats),
             Action::Upload => self.open_browser(),
             Action::Play => self.open(Dialog::Play { input: Input::default(), selected: 0, error: None }),
             Action::Save => self.command(Command::Save),
-            Action::Quit => self.command(Command::Quit),
+            Action::Quit => self.quit_asking(),
             Action::Help => self.open(Dialog::Help),
-            Action::Reconnect => self.command(Command::Reconnect),
+            Action::Reconnect => self.reconnect_asking(),
             Action::Scroll(s) => self.scroll_log(s),
             Action::Close => {
                 self.dialog = None;
                 vec![]
             }
         }
+    }
+
+    /// The dial dialog, unless a call is up: that is said at once, not after a whole number.
+    fn dial(&mut self) -> Vec<Effect> {
+        if let Some(n) = self.call.number().filter(|_| self.call.in_progress()) {
+            self.log(LogKind::Error, format!("a call with {n} is in progress: hang up first (3)"));
+            return vec![];
+        }
+        self.open(Dialog::Dial { input: Input::default(), error: None })
+    }
+
+    /// Quit, asking first when that would drop a call or lose audio. Asked twice (Ctrl-C
+    /// while the question is up) it quits.
+    fn quit_asking(&mut self) -> Vec<Effect> {
+        let asked = matches!(self.dialog, Some(Dialog::Confirm(Ask::Quit)));
+        if !asked && (self.call.in_progress() || self.unsaved_audio()) {
+            return self.open(Dialog::Confirm(Ask::Quit));
+        }
+        self.dialog = None;
+        self.command(Command::Quit)
+    }
+
+    /// Reconnect, asking first when a call is up (it drops with the connection).
+    fn reconnect_asking(&mut self) -> Vec<Effect> {
+        if self.call.in_progress() {
+            return self.open(Dialog::Confirm(Ask::Reconnect));
+        }
+        self.command(Command::Reconnect)
     }
 
     fn open(&mut self, dialog: Dialog) -> Vec<Effect> {

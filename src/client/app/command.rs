@@ -117,6 +117,7 @@ impl App {
             Command::Save => self.save_effects(),
             Command::Quit => self.quit_effects(),
             Command::Reconnect => {
+                self.reconnect_asked = true;
                 self.log(LogKind::Info, "reconnecting now");
                 vec![Effect::Reconnect]
             }

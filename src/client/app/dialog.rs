@@ -22,6 +22,17 @@ pub enum Dialog {
     Play { input: Input, selected: usize, error: Option<String> },
     /// Spill files of earlier sessions whose audio was never saved.
     Recover { files: Vec<Leftover> },
+    /// A yes/no question before something that loses a call or audio.
+    Confirm(Ask),
+}
+
+/// What a [`Dialog::Confirm`] asks before doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// Quit although a call is up or received audio is not saved.
+    Quit,
+    /// Reconnect although a call is up (the call drops with the connection).
+    Reconnect,
 }
 
 /// Apply a key to a text field; keys that are no edit change nothing.
@@ -54,6 +65,7 @@ impl App {
         match dialog {
             // Any key closes the help.
             Dialog::Help => vec![],
+            Dialog::Confirm(ask) => self.on_confirm_key(ask, key),
             Dialog::Recover { files } => self.on_recover_key(files, key),
             Dialog::Dial { input, error } => self.on_dial_key(input, error, key),
             Dialog::Play { input, selected, error } => self.on_play_key(input, selected, error, key),
@@ -61,17 +73,35 @@ impl App {
         }
     }
 
+    /// The dial field takes digits only, as they are typed; `q` closes it like Esc. A number
+    /// that is still wrong on Enter is said in the dialog, not in the log.
     fn on_dial_key(&mut self, mut input: Input, error: Option<String>, key: Key) -> Vec<Effect> {
-        if key != Key::Enter {
-            edit(&mut input, key);
-            self.dialog = Some(Dialog::Dial { input, error });
-            return vec![];
+        match key {
+            Key::Char('q') => return vec![],
+            Key::Char(c) if !c.is_ascii_digit() => {}
+            Key::Enter => {
+                return match input.value().parse::<Number>() {
+                    Ok(n) => self.send(ClientMsg::Call(n)),
+                    Err(e) => {
+                        self.dialog = Some(Dialog::Dial { input, error: Some(e.to_string()) });
+                        vec![]
+                    }
+                };
+            }
+            _ => edit(&mut input, key),
         }
-        match input.value().parse::<Number>() {
-            Ok(n) => self.send(ClientMsg::Call(n)),
-            Err(e) => {
-                self.log(LogKind::Error, format!("invalid number: {e}"));
-                self.dialog = Some(Dialog::Dial { input, error: Some(e.to_string()) });
+        self.dialog = Some(Dialog::Dial { input, error });
+        vec![]
+    }
+
+    /// `y` does what was asked; `n`, `q` and Esc keep things as they are.
+    fn on_confirm_key(&mut self, ask: Ask, key: Key) -> Vec<Effect> {
+        match (key, ask) {
+            (Key::Char('y') | Key::Char('Y'), Ask::Quit) => self.command(super::command::Command::Quit),
+            (Key::Char('y') | Key::Char('Y'), Ask::Reconnect) => self.command(super::command::Command::Reconnect),
+            (Key::Char('n') | Key::Char('N') | Key::Char('q'), _) => vec![],
+            _ => {
+                self.dialog = Some(Dialog::Confirm(ask));
                 vec![]
             }
         }
@@ -108,6 +138,7 @@ impl App {
     fn on_recover_key(&mut self, mut files: Vec<Leftover>, key: Key) -> Vec<Effect> {
         let Some(first) = files.first().cloned() else { return vec![] };
         let effect = match key {
+            Key::Char('q') => return vec![],
             Key::Enter | Key::Char('y') => Effect::Recover { spill: first.path, dir: self.cfg.record_dir.clone() },
             Key::Char('d') => {
                 self.log(LogKind::Info, format!("deleted {}", first.path.display()));

@@ -229,7 +229,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::PageDown],             Action::Scroll(Scroll::PageDown), "page down", "scroll the log",                   Help,   &[]),
     bind(&[Key::Home],                 Action::Scroll(Scroll::Top),      "top",     "scroll the log",                     Help,   &[]),
     bind(&[Key::End],                  Action::Scroll(Scroll::Bottom),   "bottom",  "scroll the log",                     Help,   &[]),
-    bind(&[Key::Esc],                  Action::Close,                  "close",     "close a dialog",                     Help,   &[]),
+    bind(&[Key::Esc],                  Action::Close,                  "close",     "close what is open (q too)",         Help,   &[]),
 ];
 
 /// What `key` does on the dashboard.

@@ -19,7 +19,7 @@ use chrono::Local;
 
 pub use crate::client::browser::ConvertOffer;
 pub use call::{CallState, ConnState};
-pub use dialog::Dialog;
+pub use dialog::{Ask, Dialog};
 pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
 
@@ -135,6 +135,8 @@ pub struct App {
     saved_packets: u64,
     pub(crate) save_requested_at: u64,
     pub quit: bool,
+    /// A reconnect was asked for: the disconnection it brings is no error.
+    pub(crate) reconnect_asked: bool,
     /// The wall clock for log timestamps; tests pin it.
     pub wall_clock: fn() -> chrono::DateTime<Local>,
     pub(crate) malformed_unlogged: u64,
@@ -161,6 +163,7 @@ impl App {
             saved_packets: 0,
             save_requested_at: 0,
             quit: false,
+            reconnect_asked: false,
             wall_clock: Local::now,
             malformed_unlogged: 0,
             malformed_last_reason: String::new(),
@@ -274,3 +277,6 @@ impl App {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

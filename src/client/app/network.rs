@@ -39,7 +39,9 @@ impl App {
                     Some(d) => format!("; retrying in {:.1} s (r to retry now)", d.as_secs_f64()),
                     None => "; press r to reconnect".into(),
                 };
-                self.log(LogKind::Error, format!("disconnected: {reason}{when}"));
+                // A reconnect the user asked for is no error.
+                let kind = if std::mem::take(&mut self.reconnect_asked) { LogKind::Info } else { LogKind::Error };
+                self.log(kind, format!("disconnected: {reason}{when}"));
                 self.conn = ConnState::Disconnected { reason, next_attempt: next };
             }
         }

@@ -51,7 +51,7 @@ pub const PANE_KEYS: &[PaneBinding] = &[
     bind(&[C('a')],                   PaneAction::ToggleAll,  Some("all")),
     bind(&[Key::Tab, Key::BackTab],   PaneAction::SwitchList, Some("lists")),
     bind(&[C('6')],                   PaneAction::Play,       Some("play")),
-    bind(&[Key::Esc],                 PaneAction::Close,      Some("close")),
+    bind(&[Key::Esc, C('q')],         PaneAction::Close,      Some("close")),
     bind(&[Key::Up, C('k')],          PaneAction::Up,         None),
     bind(&[Key::Down, C('j')],        PaneAction::Down,       None),
     bind(&[Key::PageUp],              PaneAction::PageUp,     None),

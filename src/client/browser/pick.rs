@@ -208,7 +208,7 @@ impl App {
                 self.dialog = Some(Dialog::Browser);
                 self.convert_now(offer)
             }
-            Key::Esc | Key::Char('n') => {
+            Key::Esc | Key::Char('n') | Key::Char('q') => {
                 self.dialog = Some(Dialog::Browser);
                 vec![]
             }

@@ -8,12 +8,13 @@ use tui_input::Input;
 
 use super::{centered, Theme};
 use crate::client::browser::view::{render_browser, render_convert_offer};
-use crate::client::app::{App, Dialog};
+use crate::client::app::{App, Ask, Dialog};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.dialog {
         None => {}
         Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Confirm(ask)) => confirm(app, *ask, theme, frame, area),
         Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
         Some(Dialog::Dial { input, error }) => field(
             frame,
@@ -149,4 +150,27 @@ fn recover(files: &[crate::client::spill::Leftover], theme: &Theme, frame: &mut 
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" Unsaved audio ", theme.warn()));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// A yes/no question before a call or audio is lost.
+fn confirm(app: &App, ask: Ask, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let call = app.call.number().filter(|_| app.call.in_progress()).map(|n| format!("The call with {n} is up."));
+    let audio = app
+        .unsaved_audio()
+        .then(|| format!("{:.1} s of received audio is not saved (7 saves it).", app.capture.seconds()));
+    let (title, question, yes) = match ask {
+        Ask::Quit => (" Quit? ", "Quit sipdeck?", "y quits"),
+        Ask::Reconnect => (" Reconnect? ", "Reconnecting drops the call. Reconnect?", "y reconnects"),
+    };
+    let mut lines: Vec<Line> = call.into_iter().chain(audio).map(Line::from).collect();
+    lines.push(Line::from(Span::styled(question, theme.title())));
+    lines.push(Line::from(vec![
+        Span::styled(yes, theme.key()),
+        Span::raw("   "),
+        Span::styled("n / Esc stays", theme.key()),
+    ]));
+    let rect = centered(area, 60, lines.len() as u16 + 2);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.warn()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }).block(block), rect);
 }
