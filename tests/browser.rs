@@ -10,7 +10,7 @@ use ratatui::Terminal;
 
 use sipdeck::client::browser::{self, Browser, BrowserAction, Filter, Focus, Request, Show};
 use sipdeck::core::protocol::WavName;
-use sipdeck::client::ui::browser::render_browser;
+use sipdeck::client::browser::view::render_browser;
 use sipdeck::client::ui::Theme;
 use sipdeck::core::wav::{g711_wav, Law, Verdict};
 
@@ -60,6 +60,11 @@ fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
+/// A key as the pane takes it: translated at the edge.
+fn pane_key(code: KeyCode) -> sipdeck::client::app::Key {
+    sipdeck::client::app::keys::translate(key(code)).unwrap()
+}
+
 /// Do the reads the pane asked for here and now (the runner does them on blocking threads)
 /// and fold the answers; returns the pick an answer gave, if any.
 fn settle(b: &mut Browser) -> BrowserAction {
@@ -93,7 +98,7 @@ fn open(start: &Path, home: Option<PathBuf>) -> Browser {
 
 /// A key, with the reads it asks for done: the key's action, or the pick it led to.
 fn hit(b: &mut Browser, code: KeyCode, acked: &[WavName]) -> BrowserAction {
-    let action = b.on_key(key(code), acked);
+    let action = b.on_key(pane_key(code), acked);
     match settle(b) {
         BrowserAction::None => action,
         picked => picked,
@@ -375,9 +380,9 @@ fn snapshot_while_reading() {
     // waits for its header.
     let mut b = open(&t.music(), Some(t.home.clone()));
     assert_eq!(highlighted(&b), "assets");
-    b.on_key(key(KeyCode::Enter), &[]);
-    b.on_key(key(KeyCode::Char('j')), &[]);
-    b.on_key(key(KeyCode::Char('j')), &[]);
+    b.on_key(pane_key(KeyCode::Enter), &[]);
+    b.on_key(pane_key(KeyCode::Char('j')), &[]);
+    b.on_key(pane_key(KeyCode::Char('j')), &[]);
     insta::assert_snapshot!("reading_folder_and_header", draw(&b, &[], 100, 22).backend());
     settle(&mut b);
     assert_eq!(b.cwd(), t.music().join("assets"));

@@ -83,7 +83,10 @@ fn browse_upload_convert_ack_and_play() {
     // Escape and the next key must not arrive together, or they read as Alt+key.
     t.keys(&["Escape"]);
     t.wait_for("the pane to close", WAIT, |s| !s.contains("Upload a WAV:"));
+    // Audio arrived and was never saved: quitting asks first.
     t.keys(&["8"]);
+    t.wait_for("the question", WAIT, |s| s.contains("Quit sipdeck?") && s.contains("not saved"));
+    t.keys(&["y"]);
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");
 }

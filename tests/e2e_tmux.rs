@@ -57,7 +57,11 @@ fn demo_call_count_save_and_quit() {
     }
     let ff = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(dir.path().join(&saved[0])).args(["-f", "null", "-"]).output().unwrap();
     assert!(ff.status.success() && ff.stderr.is_empty(), "ffmpeg: {}", String::from_utf8_lossy(&ff.stderr));
+    // The call is still up: quitting asks first.
     t.keys(&["8"]);
+    let s = t.wait_for("the question", WAIT, |s| s.contains("Quit sipdeck?"));
+    assert!(s.contains("The call with 0938220136 is up."), "{s}");
+    t.keys(&["y"]);
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");
     assert_eq!(t.display("#{alternate_on}"), "0", "terminal left in the alternate screen");
@@ -89,6 +93,9 @@ fn dialogs_help_resize_and_ctrl_c() {
     t.resize(20, 6);
     t.wait_for("the too-small notice", WAIT, |s| s.contains("sipdeck needs"));
     t.resize(80, 24);
+    // The call is up: Ctrl-C asks first, and a second Ctrl-C quits.
+    t.keys(&["C-c"]);
+    t.wait_for("the question", WAIT, |s| s.contains("Quit sipdeck?"));
     t.keys(&["C-c"]);
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");

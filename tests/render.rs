@@ -87,6 +87,8 @@ fn in_call_with_counters() {
 fn dial_dialog_with_error() {
     let t0 = Instant::now();
     let mut a = in_call(t0);
+    // The dial dialog opens only when no call is up.
+    a.call.end("hung up by you", t0 + Duration::from_secs(5));
     a.on_key(KeyEvent::from(KeyCode::Char('2')));
     for c in "12".chars() {
         a.on_key(KeyEvent::from(KeyCode::Char(c)));
@@ -151,4 +153,12 @@ fn log_scrolls_by_lines() {
     assert!(screen.contains("line 0 ") || screen.contains("line 0│"), "{screen}");
     a.on_key(KeyEvent::from(KeyCode::End));
     assert!(draw(&a, 80, 24).to_string().contains("line 99"));
+}
+
+#[test]
+fn quit_asks_during_a_call() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_key(KeyEvent::from(KeyCode::Char('q')));
+    insta::assert_snapshot!(draw(&a, 80, 24));
 }

@@ -16,7 +16,7 @@ use crate::client::app::{App, Effect, LogKind};
 use crate::client::net::NetConfig;
 use crate::client::runtime::{Flow, FrontEnd, Runtime, Session, Woke};
 
-const MENU: &str = "commands: 1 call default | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s>";
+const MENU: crate::client::app::keys::LineMenu = crate::client::app::keys::LineMenu;
 
 pub async fn run(mut app: App, net_cfg: NetConfig, log_path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     app.log(LogKind::Info, MENU);

@@ -1,5 +1,6 @@
 //! The menu as commands, for runners without keys (line mode) and for scripts: the same
-//! behaviour as the keys, with arguments given up front.
+//! behaviour as the keys, with arguments given up front. Which words mean what comes from
+//! the key table ([`super::keys`]).
 
 use std::path::PathBuf;
 
@@ -48,30 +49,18 @@ pub enum Parsed {
 }
 
 /// Read a line as the reference client's menu does (`2` then the number on the next line)
-/// or with the argument on the same line (`2 0912345678`).
+/// or with the argument on the same line (`2 0912345678`). The words are the key table's
+/// ([`super::keys::line_action`]).
 pub fn parse_line(line: &str) -> Parsed {
     let line = line.trim();
     let (head, arg) = match line.split_once(char::is_whitespace) {
         Some((h, a)) => (h, Some(a.trim())),
         None => (line, None),
     };
-    let with = |needs: Needs, make: fn(String) -> Command| match arg {
-        Some(a) if !a.is_empty() => Parsed::Run(make(a.to_string())),
-        _ => Parsed::Ask(needs),
-    };
-    match head {
-        "" => Parsed::Empty,
-        "1" => Parsed::Run(Command::CallDefault),
-        "2" | "c" | "call" => with(Needs::Number, Command::Call),
-        "3" | "h" | "hangup" => Parsed::Run(Command::Hangup),
-        "4" | "stats" => Parsed::Run(Command::Stats),
-        "5" | "u" | "upload" => with(Needs::Path, |p| Command::Upload(PathBuf::from(p))),
-        "6" | "p" | "play" => with(Needs::Name, Command::Play),
-        "7" | "s" | "save" => Parsed::Run(Command::Save),
-        "8" | "q" | "quit" | "exit" => Parsed::Run(Command::Quit),
-        "r" | "reconnect" => Parsed::Run(Command::Reconnect),
-        _ => Parsed::Unknown(line.to_string()),
+    if head.is_empty() {
+        return Parsed::Empty;
     }
+    super::keys::line_action(head).and_then(|a| a.line(arg)).unwrap_or_else(|| Parsed::Unknown(line.to_string()))
 }
 
 /// Complete a menu item that asked for its argument.
@@ -128,6 +117,7 @@ impl App {
             Command::Save => self.save_effects(),
             Command::Quit => self.quit_effects(),
             Command::Reconnect => {
+                self.reconnect_asked = true;
                 self.log(LogKind::Info, "reconnecting now");
                 vec![Effect::Reconnect]
             }
@@ -152,5 +142,9 @@ mod tests {
         assert_eq!(parse_line("8"), Parsed::Run(Command::Quit));
         assert_eq!(parse_line(""), Parsed::Empty);
         assert_eq!(parse_line("9"), Parsed::Unknown("9".into()));
+        assert_eq!(parse_line("exit"), Parsed::Run(Command::Quit));
+        assert_eq!(parse_line("c 123"), Parsed::Run(Command::Call("123".into())));
+        assert_eq!(parse_line("r"), Parsed::Run(Command::Reconnect));
+        assert_eq!(parse_line("? x"), Parsed::Unknown("? x".into()));
     }
 }

@@ -1,27 +1,29 @@
-//! The one application state and the folds that change it: network events, key presses,
-//! IO results and the clock. No IO happens here, so every behaviour is unit-testable; what
-//! needs IO is returned as an [`Effect`] for the runtime to carry out.
+//! The one application state, its effects and the folds that change it: network events
+//! ([`network`]), keys ([`keys`] is the table, [`act`] what they do, [`dialog`] the dialogs),
+//! menu commands ([`command`]), IO results and the clock (here). No IO happens here, so every
+//! behaviour is unit-testable; what needs IO is returned as an [`Effect`] for the runtime to
+//! carry out.
 
-pub mod browse;
+pub mod act;
 pub mod call;
 pub mod command;
+pub mod dialog;
+pub mod keys;
 pub mod log;
+pub mod network;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Local;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use tui_input::backend::crossterm::EventHandler;
-use tui_input::Input;
 
-pub use browse::ConvertOffer;
+pub use crate::client::browser::ConvertOffer;
 pub use call::{CallState, ConnState};
-use command::Command;
+pub use dialog::{Ask, Dialog};
+pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
 
 use crate::core::capture::Capture;
-use crate::client::net::NetEvent;
 use crate::core::protocol::{ClientMsg, Number, WavName};
 use crate::core::stats::{RtpCounters, StreamSet};
 
@@ -111,22 +113,8 @@ pub struct Upload {
     pub state: UploadState,
 }
 
-/// A modal dialog over the dashboard. Only one at a time.
-#[derive(Debug, Clone)]
-pub enum Dialog {
-    Help,
-    Dial { input: Input, error: Option<String> },
-    /// The file-browser pane ([`App::browser`]).
-    Browser,
-    /// Converting a picked file, to be confirmed; over the browser.
-    Convert(ConvertOffer),
-    Play { input: Input, selected: usize, error: Option<String> },
-    /// Spill files of earlier sessions whose audio was never saved.
-    Recover { files: Vec<crate::client::spill::Leftover> },
-}
-
 /// Malformed frames are logged one by one at first, then summarised once a second.
-const MALFORMED_LOGGED_ONE_BY_ONE: u64 = 5;
+pub(crate) const MALFORMED_LOGGED_ONE_BY_ONE: u64 = 5;
 
 #[derive(Debug)]
 pub struct App {
@@ -148,13 +136,15 @@ pub struct App {
     pub last_save: Option<PathBuf>,
     /// Packets received when the newest successful save was asked for.
     saved_packets: u64,
-    save_requested_at: u64,
+    pub(crate) save_requested_at: u64,
     pub quit: bool,
+    /// A reconnect was asked for: the disconnection it brings is no error.
+    pub(crate) reconnect_asked: bool,
     /// The wall clock for log timestamps; tests pin it.
     pub wall_clock: fn() -> chrono::DateTime<Local>,
-    malformed_unlogged: u64,
-    malformed_last_reason: String,
-    malformed_summary_at: Instant,
+    pub(crate) malformed_unlogged: u64,
+    pub(crate) malformed_last_reason: String,
+    pub(crate) malformed_summary_at: Instant,
 }
 
 impl App {
@@ -176,6 +166,7 @@ impl App {
             saved_packets: 0,
             save_requested_at: 0,
             quit: false,
+            reconnect_asked: false,
             wall_clock: Local::now,
             malformed_unlogged: 0,
             malformed_last_reason: String::new(),
@@ -195,120 +186,6 @@ impl App {
 
     pub fn connected(&self) -> bool {
         matches!(self.conn, ConnState::Connected { .. })
-    }
-
-    // ---- network events -------------------------------------------------------------------
-
-    pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
-        match ev {
-            NetEvent::Rtp(f) => self.on_rtp(&f, now),
-            NetEvent::Batch(evs) => evs.into_iter().for_each(|ev| self.on_net(ev, now)),
-            NetEvent::Status(s) => {
-                let hint = call::classify_status(&s);
-                self.call.on_hint(hint, &s, now);
-                self.log(LogKind::Server, &s);
-            }
-            NetEvent::WavAck(text) => self.on_ack(text),
-            NetEvent::Malformed { reason } => self.on_malformed(reason, now),
-            NetEvent::Connecting { attempt } => {
-                self.conn = ConnState::Connecting { attempt };
-                let suffix = if attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
-                self.log(LogKind::Info, format!("connecting to {}{suffix}", self.cfg.url));
-            }
-            NetEvent::Connected { subprotocol } => {
-                self.conn = ConnState::Connected { since: now };
-                let how = if subprotocol { " with subprotocol sip-audio-protocol" } else { "" };
-                self.log(LogKind::Info, format!("connected to {}{how}", self.cfg.url));
-            }
-            NetEvent::Warning(w) => self.log(LogKind::Warn, w),
-            NetEvent::Sent(msg) => self.on_sent(msg, now),
-            NetEvent::Refused { what, why } => self.log(LogKind::Error, format!("not sent: {what} ({why})")),
-            NetEvent::Disconnected { reason, retry_in } => {
-                self.call.end("connection lost", now);
-                let next = retry_in.map(|d| now + d);
-                let when = match retry_in {
-                    Some(d) => format!("; retrying in {:.1} s (r to retry now)", d.as_secs_f64()),
-                    None => "; press r to reconnect".into(),
-                };
-                self.log(LogKind::Error, format!("disconnected: {reason}{when}"));
-                self.conn = ConnState::Disconnected { reason, next_attempt: next };
-            }
-        }
-    }
-
-    fn on_rtp(&mut self, f: &crate::client::net::RtpFrame, now: Instant) {
-        self.rtp.on_packet(f.arrival, f.bytes.len());
-        let arrival = self.streams.on_packet(&f.header, f.payload(), f.bytes.len(), f.arrival);
-        self.capture.push(&arrival, &f.header, f.payload());
-        self.call.on_media(now);
-        self.log_dtmf();
-        if arrival.opened {
-            let codec = crate::core::rtp::Codec::from_pt(f.header.payload_type);
-            self.log(
-                LogKind::Info,
-                format!(
-                    "RTP stream SSRC {:#010x}, {} (PT {}), first sequence {}",
-                    f.header.ssrc,
-                    codec.name(),
-                    f.header.payload_type,
-                    f.header.sequence
-                ),
-            );
-        }
-    }
-
-    fn log_dtmf(&mut self) {
-        // Collecting an empty drain does not allocate; events themselves are rare.
-        let events: Vec<_> = self.streams.take_dtmf().collect();
-        for d in events {
-            self.log(LogKind::Info, format!("{} on SSRC {:#010x}", d.dtmf, d.ssrc));
-        }
-    }
-
-    fn on_malformed(&mut self, reason: String, now: Instant) {
-        self.rtp.malformed += 1;
-        if self.rtp.malformed <= MALFORMED_LOGGED_ONE_BY_ONE {
-            self.log(LogKind::Warn, format!("malformed frame: {reason}"));
-            if self.rtp.malformed == MALFORMED_LOGGED_ONE_BY_ONE {
-                self.log(LogKind::Warn, "further malformed frames are summarised once a second");
-            }
-            self.malformed_summary_at = now;
-        } else {
-            self.malformed_unlogged += 1;
-            self.malformed_last_reason = reason;
-        }
-    }
-
-    fn on_ack(&mut self, text: String) {
-        self.log(LogKind::Server, format!("WAV_ACK: {text}"));
-        let at = (self.wall_clock)();
-        let pending = |u: &Upload| matches!(u.state, UploadState::Pending { .. });
-        // Match the ack to the upload it names; a gateway whose ack names nothing acks the
-        // oldest pending upload, as uploads are answered in order.
-        let idx = self
-            .uploads
-            .iter()
-            .position(|u| pending(u) && text.contains(u.name.as_str()))
-            .or_else(|| self.uploads.iter().position(pending));
-        if let Some(i) = idx {
-            self.tell_browser(format!("acknowledged: {text}"));
-            self.uploads[i].state = UploadState::Acked { text, at };
-        }
-    }
-
-    fn on_sent(&mut self, msg: ClientMsg, now: Instant) {
-        self.log(LogKind::Client, format!("sent {}", msg.summary()));
-        match msg {
-            ClientMsg::Call(number) => {
-                self.call = CallState::Dialing { number, since: now };
-            }
-            ClientMsg::Hangup => self.call.end("hung up by you", now),
-            ClientMsg::WavUpload { name, data } => {
-                self.uploads.retain(|u| u.name != name);
-                self.uploads.push(Upload { name, bytes: data.len(), state: UploadState::Pending { since: now } });
-            }
-            ClientMsg::PlayWav(_) => {}
-        }
     }
 
     // ---- IO results and the clock -------------------------------------------------------
@@ -381,127 +258,9 @@ impl App {
         self.streams.iter().map(|s| s.summary(self.now)).collect()
     }
 
-    // ---- keys -----------------------------------------------------------------------------
-
-    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.kind == KeyEventKind::Release {
-            return vec![];
-        }
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return self.quit_effects();
-        }
-        match self.dialog.take() {
-            Some(d) => self.on_dialog_key(d, key),
-            None => self.on_main_key(key),
-        }
-    }
-
-    fn quit_effects(&mut self) -> Vec<Effect> {
-        self.quit = true;
-        self.log(LogKind::Info, "quitting");
-        vec![Effect::Quit]
-    }
-
-    /// Send now when connected; otherwise say so plainly rather than queue it.
-    pub(crate) fn send(&mut self, msg: ClientMsg) -> Vec<Effect> {
-        if let (ClientMsg::Call(_), Some(n)) = (&msg, self.call.number().filter(|_| self.call.in_progress())) {
-            self.log(LogKind::Error, format!("a call with {n} is in progress: hang up first (3)"));
-            return vec![];
-        }
-        if self.connected() {
-            vec![Effect::Send(msg)]
-        } else {
-            self.log(LogKind::Error, format!("not connected: {} was not sent", msg.summary()));
-            vec![]
-        }
-    }
-
-    fn on_main_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Char('1') => self.command(Command::CallDefault),
-            KeyCode::Char('2') | KeyCode::Char('c') => {
-                self.dialog = Some(Dialog::Dial { input: Input::default(), error: None });
-                vec![]
-            }
-            KeyCode::Char('3') | KeyCode::Char('h') => self.command(Command::Hangup),
-            KeyCode::Char('4') => self.command(Command::Stats),
-            KeyCode::Char('5') | KeyCode::Char('u') => self.open_browser(),
-            KeyCode::Char('6') | KeyCode::Char('p') => {
-                self.dialog = Some(Dialog::Play { input: Input::default(), selected: 0, error: None });
-                vec![]
-            }
-            KeyCode::Char('7') | KeyCode::Char('s') => self.command(Command::Save),
-            KeyCode::Char('8') | KeyCode::Char('q') => self.command(Command::Quit),
-            KeyCode::Char('?') => {
-                self.dialog = Some(Dialog::Help);
-                vec![]
-            }
-            KeyCode::Char('r') => self.command(Command::Reconnect),
-            KeyCode::PageUp => self.scroll_log(10),
-            KeyCode::PageDown => self.scroll_log(-10),
-            KeyCode::Up => self.scroll_log(1),
-            KeyCode::Down => self.scroll_log(-1),
-            KeyCode::Home => self.scroll_log(isize::MAX),
-            KeyCode::End => {
-                self.log_scroll = 0;
-                vec![]
-            }
-            _ => vec![],
-        }
-    }
-
-    fn scroll_log(&mut self, by: isize) -> Vec<Effect> {
-        let max = self.log.len().saturating_sub(1);
-        self.log_scroll = (self.log_scroll as isize).saturating_add(by).clamp(0, max as isize) as usize;
-        vec![]
-    }
-
-    fn save_effects(&mut self) -> Vec<Effect> {
-        if self.capture.is_empty() {
-            self.log(LogKind::Error, "no audio received yet: nothing to save");
-            return vec![];
-        }
-        let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
-        let bytes = match self.cfg.record_format {
-            RecordFormat::Mulaw => self.capture.to_wav(),
-            RecordFormat::Pcm16 => self.capture.to_pcm16_wav(),
-        };
-        self.log(LogKind::Info, format!("saving {:.1} s of audio as {name}", self.capture.seconds()));
-        self.save_requested_at = self.rtp.packets;
-        vec![Effect::Save { dir: self.cfg.record_dir.clone(), name, bytes, seconds: self.capture.seconds() }]
-    }
-
     /// True when audio arrived after the newest save (or there was no save).
     pub fn unsaved_audio(&self) -> bool {
         !self.capture.is_empty() && self.rtp.packets > self.saved_packets
-    }
-
-    /// Show the recovery dialog for spill files an earlier session left.
-    pub fn offer_recovery(&mut self, files: Vec<crate::client::spill::Leftover>) {
-        for f in &files {
-            self.log(LogKind::Warn, format!("unsaved audio from an earlier session: {} ({} bytes)", f.path.display(), f.bytes));
-        }
-        self.dialog = Some(Dialog::Recover { files });
-    }
-
-    fn on_recover_key(&mut self, mut files: Vec<crate::client::spill::Leftover>, key: KeyEvent) -> Vec<Effect> {
-        let Some(first) = files.first().cloned() else { return vec![] };
-        let effect = match key.code {
-            KeyCode::Enter | KeyCode::Char('y') => Effect::Recover { spill: first.path, dir: self.cfg.record_dir.clone() },
-            KeyCode::Char('d') => {
-                self.log(LogKind::Info, format!("deleted {}", first.path.display()));
-                Effect::Discard(first.path)
-            }
-            _ => {
-                self.dialog = Some(Dialog::Recover { files });
-                return vec![];
-            }
-        };
-        files.remove(0);
-        if !files.is_empty() {
-            self.dialog = Some(Dialog::Recover { files });
-        }
-        vec![effect]
     }
 
     /// Names the server acknowledged this session, newest first.
@@ -525,67 +284,7 @@ impl App {
             })
             .collect()
     }
-
-    fn on_dialog_key(&mut self, dialog: Dialog, key: KeyEvent) -> Vec<Effect> {
-        match dialog {
-            Dialog::Browser => return self.on_browser_key(key),
-            Dialog::Convert(offer) => return self.on_convert_key(offer, key),
-            _ => {}
-        }
-        if key.code == KeyCode::Esc {
-            return vec![];
-        }
-        match dialog {
-            Dialog::Help => vec![],
-            Dialog::Recover { files } => self.on_recover_key(files, key),
-            Dialog::Dial { mut input, error } => {
-                if key.code != KeyCode::Enter {
-                    input.handle_event(&crossterm::event::Event::Key(key));
-                    self.dialog = Some(Dialog::Dial { input, error });
-                    return vec![];
-                }
-                match input.value().parse::<Number>() {
-                    Ok(n) => self.send(ClientMsg::Call(n)),
-                    Err(e) => {
-                        self.log(LogKind::Error, format!("invalid number: {e}"));
-                        self.dialog = Some(Dialog::Dial { input, error: Some(e.to_string()) });
-                        vec![]
-                    }
-                }
-            }
-            Dialog::Browser | Dialog::Convert(_) => unreachable!("handled above"),
-            Dialog::Play { mut input, mut selected, error } => {
-                let names_len = self.acked_names().len();
-                match key.code {
-                    KeyCode::Up => selected = selected.saturating_sub(1),
-                    KeyCode::Down => selected = (selected + 1).min(names_len.saturating_sub(1)),
-                    KeyCode::Enter => {
-                        let typed = input.value().trim().to_string();
-                        let choice = if typed.is_empty() {
-                            self.acked_names().get(selected).map(|n| n.to_string())
-                        } else {
-                            Some(typed)
-                        };
-                        let Some(choice) = choice else {
-                            let error = Some("type a file name (nothing was acknowledged yet)".to_string());
-                            self.dialog = Some(Dialog::Play { input, selected, error });
-                            return vec![];
-                        };
-                        return match choice.parse::<WavName>() {
-                            Ok(name) => self.send(ClientMsg::PlayWav(name)),
-                            Err(e) => {
-                                self.dialog = Some(Dialog::Play { input, selected, error: Some(e.to_string()) });
-                                vec![]
-                            }
-                        };
-                    }
-                    _ => {
-                        input.handle_event(&crossterm::event::Event::Key(key));
-                    }
-                }
-                self.dialog = Some(Dialog::Play { input, selected, error });
-                vec![]
-            }
-        }
-    }
 }
+
+#[cfg(test)]
+mod tests;

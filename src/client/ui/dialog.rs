@@ -7,14 +7,14 @@ use ratatui::Frame;
 use tui_input::Input;
 
 use super::{centered, Theme};
-use super::browser::render_browser;
-use crate::client::app::{App, ConvertOffer, Dialog};
-use crate::core::convert::{self, Length};
+use crate::client::browser::view::{render_browser, render_convert_offer};
+use crate::client::app::{App, Ask, Dialog};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.dialog {
         None => {}
         Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Confirm(ask)) => confirm(app, *ask, theme, frame, area),
         Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
         Some(Dialog::Dial { input, error }) => field(
             frame,
@@ -29,7 +29,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Some(Dialog::Browser) => browser_pane(app, theme, frame, area),
         Some(Dialog::Convert(offer)) => {
             browser_pane(app, theme, frame, area);
-            convert_offer(offer, theme, frame, area);
+            render_convert_offer(offer, theme, frame, area);
         }
         Some(Dialog::Play { input, selected, error }) => {
             let names = app.acked_names();
@@ -110,70 +110,13 @@ fn browser_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     render_browser(frame, area, pane, &app.acked(), theme);
 }
 
-fn convert_offer(offer: &ConvertOffer, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut lines = vec![
-        Line::from(Span::styled(offer.name.to_string(), theme.title())),
-        Line::from(Span::styled(offer.verdict.to_string(), theme.warn())),
-        Line::default(),
-    ];
-    let seconds = offer.plan.seconds();
-    let (question, yes) = match offer.length() {
-        Length::Whole => (
-            format!(
-                "Convert it to {seconds:.2} s of 8000 Hz mono mu-law ({}) and upload it as {}?",
-                super::size(offer.plan.bytes()),
-                offer.name
-            ),
-            "Enter/y converts and uploads",
-        ),
-        Length::FirstPart => (
-            format!(
-                "Converted it would be {seconds:.1} s, but one upload holds at most {max:.1} s ({limit} bytes). \
-                 Send its first {max:.1} s as {}?",
-                offer.name,
-                max = convert::max_seconds(),
-                limit = crate::core::protocol::MAX_WAV_BYTES,
-            ),
-            "Enter/f sends the first part",
-        ),
-    };
-    lines.push(Line::from(question));
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::styled(yes, theme.key()),
-        Span::raw("   "),
-        Span::styled("Esc/n back to the files", theme.dim()),
-    ]));
-    let rect = centered(area, 70, 11);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Convert before uploading ", theme.title()));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: true })
-            .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
-        rect,
-    );
-}
-
-const HELP: &[(&str, &str)] = &[
-    ("1", "call the default number"),
-    ("2 / c", "call a number you type"),
-    ("3 / h", "hang up"),
-    ("4", "write statistics to the log"),
-    ("5 / u", "browse and upload WAV files"),
-    ("6 / p", "play an uploaded WAV on the server"),
-    ("7 / s", "save received audio as WAV"),
-    ("8 / q / Ctrl-C", "quit"),
-    ("r", "reconnect now"),
-    ("PgUp PgDn Home End", "scroll the log"),
-    ("Esc", "close a dialog"),
-];
-
+/// The help overlay, from the key table.
 fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
-    let rect = centered(area, 56, HELP.len() as u16 + 4);
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>18}  "), theme.key()), Span::raw(*what)]))
+    let rows = crate::client::app::keys::help_rows();
+    let rect = centered(area, 56, rows.len() as u16 + 4);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>18}  "), theme.key()), Span::raw(what)]))
         .collect();
     lines.push(Line::from(Span::styled("Esc closes this help", theme.dim())));
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" Keys ", theme.title()));
@@ -207,4 +150,27 @@ fn recover(files: &[crate::client::spill::Leftover], theme: &Theme, frame: &mut 
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" Unsaved audio ", theme.warn()));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// A yes/no question before a call or audio is lost.
+fn confirm(app: &App, ask: Ask, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let call = app.call.number().filter(|_| app.call.in_progress()).map(|n| format!("The call with {n} is up."));
+    let audio = app
+        .unsaved_audio()
+        .then(|| format!("{:.1} s of received audio is not saved (7 saves it).", app.capture.seconds()));
+    let (title, question, yes) = match ask {
+        Ask::Quit => (" Quit? ", "Quit sipdeck?", "y quits"),
+        Ask::Reconnect => (" Reconnect? ", "Reconnecting drops the call. Reconnect?", "y reconnects"),
+    };
+    let mut lines: Vec<Line> = call.into_iter().chain(audio).map(Line::from).collect();
+    lines.push(Line::from(Span::styled(question, theme.title())));
+    lines.push(Line::from(vec![
+        Span::styled(yes, theme.key()),
+        Span::raw("   "),
+        Span::styled("n / Esc stays", theme.key()),
+    ]));
+    let rect = centered(area, 60, lines.len() as u16 + 2);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.warn()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }).block(block), rect);
 }

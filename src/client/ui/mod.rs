@@ -1,6 +1,5 @@
 //! Rendering: pure functions of [`crate::client::app::App`]; nothing here changes state.
 
-pub mod browser;
 mod dialog;
 mod header;
 mod log;
@@ -54,22 +53,11 @@ fn streams_height(app: &App, body: u16) -> u16 {
     want.min((body / 3).max(6)).min(body.saturating_sub(8)).max(3)
 }
 
-const KEYS: &[(&str, &str)] = &[
-    ("1", "call"),
-    ("2", "dial"),
-    ("3", "hang up"),
-    ("4", "stats"),
-    ("5", "upload"),
-    ("6", "play"),
-    ("7", "save"),
-    ("8", "quit"),
-    ("?", "help"),
-];
-
+/// The key hints, from the key table.
 fn footer(theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    for (k, what) in KEYS {
-        spans.push(Span::styled(*k, theme.key()));
+    for (k, what) in crate::client::app::keys::footer() {
+        spans.push(Span::styled(k, theme.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -1,5 +1,5 @@
-//! The file-browser pane: the folder's listing, the header of the highlighted WAV with its
-//! verdict, and the uploads the server acknowledged this session.
+//! Drawing the file-browser pane: the folder's listing, the header of the highlighted WAV
+//! with its verdict, and the uploads the server acknowledged this session.
 
 use chrono::{DateTime, Local};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
@@ -9,25 +9,15 @@ use ratatui::widgets::{Block, Borders, Clear, HighlightSpacing, List, ListItem, 
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr as _;
 
-use super::{size, Theme};
-use crate::client::browser::{Browser, Entry, EntryKind, FileInfo, Filter, Focus, Show};
-use crate::core::convert;
+use super::{Browser, Entry, EntryKind, FileInfo, Filter, Focus, Show};
+use crate::client::ui::{size, Theme};
+use super::ConvertOffer;
+use crate::core::convert::{self, Length};
 use crate::core::protocol::WavName;
 use crate::core::wav::Verdict;
 
 /// Marks the highlighted row in text too, for terminals without reverse video and for snapshots.
 const MARK: &str = "> ";
-
-const HINTS: &[(&str, &str)] = &[
-    ("Enter", "pick"),
-    ("Bksp", "up"),
-    ("~", "home"),
-    ("/", "filter"),
-    ("a", "all"),
-    ("Tab", "lists"),
-    ("6", "play"),
-    ("Esc", "close"),
-];
 
 /// Draw the pane over `area`. `acked` is newest first, as [`Browser::on_key`] sees it.
 pub fn render_browser(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavName, DateTime<Local>)], theme: &Theme) {
@@ -54,11 +44,11 @@ pub fn render_browser(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavNa
     acked_list(f, acked_area, pane, acked, theme);
     status_line(f, status, pane, theme);
     let mut spans = Vec::new();
-    for (i, (k, what)) in HINTS.iter().enumerate() {
+    for (i, (k, what)) in super::keys::hints().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(*k, theme.key()));
+        spans.push(Span::styled(k, theme.key()));
         spans.push(Span::raw(format!(" {what}")));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), hints);
@@ -240,6 +230,52 @@ fn status_line(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
         spans.push(Span::styled(n.to_string(), theme.warn()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The conversion offer over the pane.
+pub fn render_convert_offer(offer: &ConvertOffer, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = vec![
+        Line::from(Span::styled(offer.name.to_string(), theme.title())),
+        Line::from(Span::styled(offer.verdict.to_string(), theme.warn())),
+        Line::default(),
+    ];
+    let seconds = offer.plan.seconds();
+    let (question, yes) = match offer.length() {
+        Length::Whole => (
+            format!(
+                "Convert it to {seconds:.2} s of 8000 Hz mono mu-law ({}) and upload it as {}?",
+                size(offer.plan.bytes()),
+                offer.name
+            ),
+            "Enter/y converts and uploads",
+        ),
+        Length::FirstPart => (
+            format!(
+                "Converted it would be {seconds:.1} s, but one upload holds at most {max:.1} s ({limit} bytes). \
+                 Send its first {max:.1} s as {}?",
+                offer.name,
+                max = convert::max_seconds(),
+                limit = crate::core::protocol::MAX_WAV_BYTES,
+            ),
+            "Enter/f sends the first part",
+        ),
+    };
+    lines.push(Line::from(question));
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(yes, theme.key()),
+        Span::raw("   "),
+        Span::styled("Esc/n back to the files", theme.dim()),
+    ]));
+    let rect = crate::client::ui::centered(area, 70, 11);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Convert before uploading ", theme.title()));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
+        rect,
+    );
 }
 
 #[cfg(test)]

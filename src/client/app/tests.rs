@@ -1,0 +1,142 @@
+//! Folds of the app driven by synthetic events: keys that never surprise (confirmations,
+//! closing, the dial field), and the log's scrolling and search.
+
+use std::time::{Duration, Instant};
+
+use super::keys::Key;
+use super::*;
+use crate::client::net::{NetEvent, RtpFrame};
+use crate::core::protocol::ClientMsg;
+use crate::core::rtp::{self, RtpHeader};
+
+fn app() -> App {
+    let cfg = AppConfig {
+        url: "ws://test".into(),
+        default_number: "0938220136".parse().unwrap(),
+        record_dir: ".".into(),
+        record_format: RecordFormat::Mulaw,
+        wav_dir: ".".into(),
+    };
+    let now = Instant::now();
+    let mut a = App::new(cfg, now);
+    a.on_net(NetEvent::Connected { subprotocol: true }, now);
+    a
+}
+
+/// Connected, in a call, with some audio received.
+fn in_call() -> App {
+    let mut a = app();
+    let now = a.now;
+    a.on_net(NetEvent::Sent(ClientMsg::Call("0938220136".parse().unwrap())), now);
+    a.on_net(NetEvent::Status("Call answered".into()), now);
+    for i in 0..10u32 {
+        let h = RtpHeader { payload_type: 0, sequence: i as u16, timestamp: i * 160, ssrc: 1, marker: false };
+        let f = RtpFrame::from_bytes(rtp::build(&h, &[0xff; 160]), now + Duration::from_millis(i as u64 * 20)).unwrap();
+        a.on_net(NetEvent::Rtp(f), now);
+    }
+    assert!(a.call.in_progress() && a.unsaved_audio());
+    a
+}
+
+fn keys(a: &mut App, ks: &[Key]) -> Vec<Effect> {
+    ks.iter().flat_map(|k| a.press(*k)).collect()
+}
+
+fn last_log(a: &App) -> &LogLine {
+    a.log.last().unwrap()
+}
+
+#[test]
+fn quitting_a_live_call_asks_first() {
+    let mut a = in_call();
+    assert!(keys(&mut a, &[Key::Char('q')]).is_empty());
+    assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Quit))));
+    assert!(keys(&mut a, &[Key::Char('n')]).is_empty(), "n stays");
+    assert!(a.dialog.is_none() && !a.quit);
+    keys(&mut a, &[Key::Char('8')]);
+    assert!(keys(&mut a, &[Key::Esc]).is_empty() && a.dialog.is_none(), "Esc stays too");
+    keys(&mut a, &[Key::Char('8')]);
+    assert!(keys(&mut a, &[Key::Char('x')]).is_empty(), "other keys change nothing");
+    assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Quit))));
+    assert_eq!(keys(&mut a, &[Key::Char('y')]), vec![Effect::Quit]);
+    assert!(a.quit);
+    // Ctrl-C asks too, and a second Ctrl-C quits.
+    let mut a = in_call();
+    assert!(keys(&mut a, &[Key::Ctrl('c')]).is_empty());
+    assert_eq!(keys(&mut a, &[Key::Ctrl('c')]), vec![Effect::Quit]);
+}
+
+#[test]
+fn unsaved_audio_asks_but_saved_audio_does_not() {
+    let mut a = in_call();
+    a.call.end("hung up by you", a.now);
+    keys(&mut a, &[Key::Char('q')]);
+    assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Quit))), "audio not saved");
+    keys(&mut a, &[Key::Char('n')]);
+    let fx = keys(&mut a, &[Key::Char('7')]);
+    let [Effect::Save { dir, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    a.on_io(IoEvent::Saved { path: dir.join("x.wav"), bytes: 10, seconds: 0.2 });
+    assert_eq!(keys(&mut a, &[Key::Char('q')]), vec![Effect::Quit], "nothing to lose: no question");
+    // Line mode's quit never asks: nobody is there to answer.
+    let mut a = in_call();
+    assert_eq!(a.command(command::Command::Quit), vec![Effect::Quit]);
+}
+
+#[test]
+fn reconnect_during_a_call_asks_and_is_no_error() {
+    let mut a = in_call();
+    assert!(keys(&mut a, &[Key::Char('r')]).is_empty());
+    assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Reconnect))));
+    assert_eq!(keys(&mut a, &[Key::Char('y')]), vec![Effect::Reconnect]);
+    a.on_net(NetEvent::Disconnected { reason: "reconnect requested".into(), retry_in: Some(Duration::ZERO) }, a.now);
+    assert_eq!(last_log(&a).kind, LogKind::Info, "{:?}", last_log(&a));
+    // A connection lost on its own is still an error.
+    a.on_net(NetEvent::Disconnected { reason: "reset".into(), retry_in: None }, a.now);
+    assert_eq!(last_log(&a).kind, LogKind::Error);
+    // With no call, r reconnects at once.
+    let mut a = app();
+    assert_eq!(keys(&mut a, &[Key::Char('r')]), vec![Effect::Reconnect]);
+}
+
+#[test]
+fn the_dial_field_refuses_at_once_and_takes_digits_only() {
+    let mut a = in_call();
+    let before = a.log.len();
+    keys(&mut a, &[Key::Char('2')]);
+    assert!(a.dialog.is_none(), "a call is up: no dialog");
+    assert_eq!(a.log.len(), before + 1);
+    assert!(last_log(&a).text.contains("in progress"));
+    let mut a = app();
+    keys(&mut a, &[Key::Char('2')]);
+    keys(&mut a, &"09a1-2 x".chars().map(Key::Char).collect::<Vec<_>>());
+    let Some(Dialog::Dial { input, .. }) = &a.dialog else { panic!("{:?}", a.dialog) };
+    assert_eq!(input.value(), "0912");
+    // A number too short is said in the dialog, not in the log.
+    let before = a.log.len();
+    keys(&mut a, &[Key::Backspace, Key::Backspace, Key::Enter]);
+    let Some(Dialog::Dial { error: Some(e), .. }) = &a.dialog else { panic!("{:?}", a.dialog) };
+    assert!(e.contains("at least 3"), "{e}");
+    assert_eq!(a.log.len(), before);
+    keys(&mut a, &[Key::Char('q')]);
+    assert!(a.dialog.is_none(), "q closes it");
+}
+
+#[test]
+fn q_and_esc_close_what_is_open() {
+    let mut a = app();
+    for open in [Key::Char('?'), Key::Char('5'), Key::Char('2')] {
+        for close in [Key::Char('q'), Key::Esc] {
+            keys(&mut a, &[open]);
+            assert!(a.dialog.is_some(), "{open:?}");
+            assert!(keys(&mut a, &[close]).is_empty());
+            assert!(a.dialog.is_none(), "{close:?} closes what {open:?} opened");
+            assert!(!a.quit);
+        }
+    }
+    // The play field takes names, so q is typed there; Esc closes it.
+    keys(&mut a, &[Key::Char('6'), Key::Char('q')]);
+    let Some(Dialog::Play { input, .. }) = &a.dialog else { panic!("{:?}", a.dialog) };
+    assert_eq!(input.value(), "q");
+    keys(&mut a, &[Key::Esc]);
+    assert!(a.dialog.is_none());
+}

@@ -1,0 +1,476 @@
+//! The file browser, all of it in this folder: the pane's state here (where it is, what it
+//! lists, what is highlighted, the filter being typed, the header of the highlighted WAV),
+//! its keys in [`keys`], its rendering in [`view`], its disk reads in [`disk`], and what a
+//! pick means for the app (upload, convert, refuse) in [`pick`].
+//!
+//! The state never touches the disk: on a slow or network drive that would freeze the keys
+//! and the redraw. What it needs read is queued as a [`Request`] ([`Browser::take_requests`]);
+//! the runner does it on a blocking thread with [`list`] or [`crate::client::files::inspect`] and
+//! hands the answer back through [`Browser::on_listed`] and [`Browser::on_inspected`].
+//! Answers for a folder or file that is no longer wanted are dropped. Everything else is pure
+//! navigation over the entries listed last.
+
+pub mod disk;
+pub mod keys;
+pub mod pick;
+pub mod view;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+pub use disk::{list, read_dir};
+pub use pick::ConvertOffer;
+
+use crate::core::convert::Inspection;
+use crate::core::protocol::WavName;
+
+/// Rows a PageUp/PageDown moves.
+const PAGE: usize = 10;
+/// Headers read at once. A file that never answers (a FIFO, a dead mount) holds one slot,
+/// not the info box; holding a key down over a long list does not queue a read per row.
+const MAX_INSPECTING: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File { size: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Dir
+    }
+
+    pub fn is_hidden(&self) -> bool {
+        self.name.starts_with('.')
+    }
+
+    pub fn is_wav(&self) -> bool {
+        !self.is_dir() && Path::new(&self.name).extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+    }
+}
+
+/// Which files the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// Folders and `.wav` files, hidden ones left out.
+    Wavs,
+    /// Every folder and file, hidden ones too.
+    All,
+}
+
+/// The name filter, started with `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    Off,
+    /// Being typed: letters go into the filter, not to the key bindings.
+    Typing(String),
+    /// Typed and kept; the keys navigate again.
+    Applied(String),
+}
+
+impl Filter {
+    pub fn text(&self) -> &str {
+        match self {
+            Filter::Off => "",
+            Filter::Typing(t) | Filter::Applied(t) => t,
+        }
+    }
+}
+
+/// Which of the pane's two lists takes the arrow keys and Enter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Files,
+    Acked,
+}
+
+/// The header of the highlighted file, or why it could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub inspection: Result<Inspection, String>,
+}
+
+/// What the app should do after a key (or after a header it waited for arrived).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrowserAction {
+    None,
+    Close,
+    /// A file was chosen; its inspection, read after Enter, says whether it is ready,
+    /// convertible or broken.
+    Pick { path: PathBuf, inspection: Inspection },
+    /// Play an acknowledged upload on the server.
+    Play(WavName),
+}
+
+/// Disk work the pane asks for. The answers go to [`Browser::on_listed`] and
+/// [`Browser::on_inspected`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// List a folder with [`list`].
+    List(PathBuf),
+    /// Read the head of a file with [`crate::client::files::inspect`].
+    Inspect(PathBuf),
+}
+
+/// A folder as [`list`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// The folder, made absolute when it was asked for relative or with `..` in it.
+    pub dir: PathBuf,
+    /// Folders first, each group by name.
+    pub entries: Vec<Entry>,
+}
+
+/// What a listing does when it arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arrival {
+    /// Go into the folder (the filter and the notice go), highlighting `select` if it is there.
+    Enter { select: Option<String> },
+    /// The folder shown, read again: the filter and the highlighted entry stay.
+    Refresh,
+}
+
+/// The listing asked for last; an answer for any other folder is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PendingList {
+    dir: PathBuf,
+    then: Arrival,
+}
+
+#[derive(Debug, Clone)]
+pub struct Browser {
+    cwd: PathBuf,
+    home: Option<PathBuf>,
+    /// Every entry of `cwd` as last listed, folders first, each group by name.
+    entries: Vec<Entry>,
+    /// Indices into `entries` that pass `show` and `filter`, in order.
+    visible: Vec<usize>,
+    /// Index into `visible`.
+    selected: usize,
+    filter: Filter,
+    show: Show,
+    focus: Focus,
+    acked_selected: usize,
+    /// The header of the highlighted file, once read; `None` while it is being read.
+    info: Option<FileInfo>,
+    /// The last thing that went wrong (a folder that cannot be read, a file not picked).
+    notice: Option<String>,
+    /// The folder being read, if any.
+    listing: Option<PendingList>,
+    /// Files whose head is being read (at most [`MAX_INSPECTING`]).
+    inspecting: Vec<PathBuf>,
+    /// Enter was pressed on this file: it is picked when its header, read again, arrives,
+    /// unless the highlight moved or the pane closed first.
+    picking: Option<PathBuf>,
+    /// Disk work not yet handed to the runner.
+    requests: Vec<Request>,
+}
+
+impl Browser {
+    /// Open the pane on `start`; `home` is where `~` goes. The pane is empty and says it is
+    /// reading until the listing it asks for arrives.
+    pub fn new(start: &Path, home: Option<PathBuf>) -> Browser {
+        let mut b = Browser {
+            cwd: start.to_path_buf(),
+            home,
+            entries: Vec::new(),
+            visible: Vec::new(),
+            selected: 0,
+            filter: Filter::Off,
+            show: Show::Wavs,
+            focus: Focus::Files,
+            acked_selected: 0,
+            info: None,
+            notice: None,
+            listing: None,
+            inspecting: Vec::new(),
+            picking: None,
+            requests: Vec::new(),
+        };
+        b.go(start.to_path_buf(), None);
+        b
+    }
+
+    /// The user's home folder from the environment.
+    pub fn env_home() -> Option<PathBuf> {
+        std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    }
+
+    // ---- disk work, asked for and answered -------------------------------------------------
+
+    /// The reads asked for since the last call, for the runner to do off the UI thread.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Fold the answer to a [`Request::List`] of `dir`. A folder that cannot be read leaves
+    /// the pane where it was, with the reason as its notice.
+    pub fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) {
+        let Some(pending) = self.listing.take_if(|p| p.dir == dir) else { return };
+        match (result, pending.then) {
+            (Ok(listing), Arrival::Enter { select }) => {
+                self.cwd = listing.dir;
+                self.entries = listing.entries;
+                self.filter = Filter::Off;
+                self.notice = None;
+                self.picking = None;
+                self.refilter(select.as_deref());
+            }
+            (Ok(listing), Arrival::Refresh) => {
+                let keep = self.highlighted().map(|e| e.name.clone());
+                self.entries = listing.entries;
+                self.refilter(keep.as_deref());
+            }
+            (Err(e), Arrival::Enter { .. }) => self.notice = Some(format!("cannot open {}: {e}", dir.display())),
+            (Err(e), Arrival::Refresh) => self.notice = Some(format!("cannot read {}: {e}", dir.display())),
+        }
+    }
+
+    /// Fold the answer to a [`Request::Inspect`] of `path`. It fills the info box when the
+    /// file is still highlighted, and is the pick when Enter was pressed on it.
+    pub fn on_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> BrowserAction {
+        let Some(i) = self.inspecting.iter().position(|p| p == path) else { return BrowserAction::None };
+        self.inspecting.swap_remove(i);
+        let mut action = BrowserAction::None;
+        if self.highlighted_file().as_deref() == Some(path) {
+            if self.picking.as_deref() == Some(path) {
+                self.picking = None;
+                action = match &result {
+                    Ok(inspection) => BrowserAction::Pick { path: path.to_path_buf(), inspection: inspection.clone() },
+                    Err(e) => {
+                        self.notice = Some(format!("cannot read {}: {e}", shown(path)));
+                        BrowserAction::None
+                    }
+                };
+            }
+            self.info = Some(FileInfo { path: path.to_path_buf(), inspection: result });
+        }
+        // The highlight may have moved on while this one was read.
+        self.ask_inspect();
+        action
+    }
+
+    // ---- what the renderer reads ----------------------------------------------------------
+
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// The folder for a title: under home it starts with `~`.
+    pub fn cwd_label(&self) -> String {
+        self.label(&self.cwd)
+    }
+
+    /// A folder as the pane names it: under home it starts with `~`.
+    pub fn label(&self, dir: &Path) -> String {
+        match self.home.as_deref().and_then(|h| dir.strip_prefix(h).ok()) {
+            Some(rest) if rest.as_os_str().is_empty() => "~".into(),
+            Some(rest) => format!("~/{}", rest.display()),
+            None => dir.display().to_string(),
+        }
+    }
+
+    /// The folder being read, while a listing is under way.
+    pub fn reading(&self) -> Option<&Path> {
+        self.listing.as_ref().map(|p| p.dir.as_path())
+    }
+
+    pub fn visible(&self) -> impl Iterator<Item = &Entry> {
+        self.visible.iter().map(|&i| &self.entries[i])
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn highlighted(&self) -> Option<&Entry> {
+        self.visible.get(self.selected).map(|&i| &self.entries[i])
+    }
+
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    pub fn show(&self) -> Show {
+        self.show
+    }
+
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    pub fn acked_selected(&self) -> usize {
+        self.acked_selected
+    }
+
+    /// The header of the highlighted file, when a file is highlighted and its header was
+    /// read; `None` while it is being read.
+    pub fn info(&self) -> Option<&FileInfo> {
+        self.info.as_ref()
+    }
+
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Say something in the pane (e.g. why a pick was not uploaded).
+    pub fn set_notice(&mut self, text: impl Into<String>) {
+        self.notice = Some(text.into());
+    }
+
+    // ---- navigation -----------------------------------------------------------------------
+
+    /// Read the folder again (files come and go while the pane is closed), keeping the
+    /// highlighted entry when it is still there.
+    pub fn reload(&mut self) {
+        self.ask_list(self.cwd.clone(), Arrival::Refresh);
+    }
+
+    /// Show the pane again where it was left, without the filter and notice of last time
+    /// (a forgotten filter would hide files): the listing of last time at once, and the
+    /// folder read again in the background.
+    pub fn reopen(&mut self) {
+        let keep = self.highlighted().map(|e| e.name.clone());
+        self.filter = Filter::Off;
+        self.focus = Focus::Files;
+        self.notice = None;
+        self.refilter(keep.as_deref());
+        // A folder still being read (the pane was closed before it came) arrives as asked.
+        if self.listing.is_none() {
+            self.reload();
+        }
+    }
+
+    /// Go into `dir` once it is listed; if it cannot be, stay where we are and say why.
+    pub fn change_dir(&mut self, dir: PathBuf) {
+        self.go(dir, None);
+    }
+
+    fn go(&mut self, dir: PathBuf, then_select: Option<String>) {
+        self.ask_list(dir, Arrival::Enter { select: then_select });
+    }
+
+    /// Ask for a listing; it replaces the one asked for before, whose answer is then stale.
+    fn ask_list(&mut self, dir: PathBuf, then: Arrival) {
+        if self.listing.as_ref().is_none_or(|p| p.dir != dir) {
+            self.requests.push(Request::List(dir.clone()));
+        }
+        self.listing = Some(PendingList { dir, then });
+    }
+
+    pub fn parent(&mut self) {
+        let Some(parent) = self.cwd.parent().map(Path::to_path_buf) else { return };
+        let came_from = self.cwd.file_name().map(|n| n.to_string_lossy().into_owned());
+        self.go(parent, came_from);
+    }
+
+    pub fn home(&mut self) {
+        match self.home.clone() {
+            Some(h) => self.go(h, None),
+            None => self.notice = Some("no home folder is known (HOME is not set)".into()),
+        }
+    }
+
+    pub fn toggle_show(&mut self) {
+        self.show = match self.show {
+            Show::Wavs => Show::All,
+            Show::All => Show::Wavs,
+        };
+        let keep = self.highlighted().map(|e| e.name.clone());
+        self.refilter(keep.as_deref());
+    }
+
+    /// Move the highlight by `by` rows, stopping at the ends.
+    pub fn move_by(&mut self, by: isize) {
+        let last = self.visible.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize).saturating_add(by).clamp(0, last) as usize;
+        self.refresh_info();
+    }
+
+    pub fn select_name(&mut self, name: &str) {
+        if let Some(pos) = self.visible.iter().position(|&i| self.entries[i].name == name) {
+            self.selected = pos;
+        }
+        self.refresh_info();
+    }
+
+    fn passes(&self, e: &Entry) -> bool {
+        let shown = match self.show {
+            Show::All => true,
+            Show::Wavs => !e.is_hidden() && (e.is_dir() || e.is_wav()),
+        };
+        let text = self.filter.text();
+        shown && (text.is_empty() || e.name.to_lowercase().contains(&text.to_lowercase()))
+    }
+
+    /// Recompute the visible rows, keeping `keep` highlighted when it is still shown.
+    fn refilter(&mut self, keep: Option<&str>) {
+        self.visible = (0..self.entries.len()).filter(|&i| self.passes(&self.entries[i])).collect();
+        self.selected = keep
+            .and_then(|k| self.visible.iter().position(|&i| self.entries[i].name == k))
+            .unwrap_or(0);
+        self.refresh_info();
+    }
+
+    fn highlighted_file(&self) -> Option<PathBuf> {
+        self.highlighted().filter(|e| !e.is_dir()).map(|e| self.cwd.join(&e.name))
+    }
+
+    /// The highlight may have changed: drop what belongs to another file, ask for its header.
+    fn refresh_info(&mut self) {
+        let path = self.highlighted_file();
+        if self.picking.is_some() && self.picking != path {
+            self.picking = None;
+        }
+        if self.info.as_ref().map(|i| &i.path) != path.as_ref() {
+            self.info = None;
+        }
+        self.ask_inspect();
+    }
+
+    /// Ask for the highlighted file's header when the info box lacks it or Enter wants it
+    /// read again, unless it is being read already or too many reads are under way (the
+    /// next answer asks again).
+    fn ask_inspect(&mut self) {
+        let Some(path) = self.highlighted_file() else { return };
+        let known = self.info.as_ref().is_some_and(|i| i.path == path);
+        let wanted = !known || self.picking.as_ref() == Some(&path);
+        if !wanted || self.inspecting.contains(&path) || self.inspecting.len() >= MAX_INSPECTING {
+            return;
+        }
+        self.requests.push(Request::Inspect(path.clone()));
+        self.inspecting.push(path);
+    }
+
+    /// Enter on the highlighted row: go into a folder, or pick a file once its header has
+    /// been read again (the file may have changed since it was highlighted).
+    fn activate(&mut self) -> BrowserAction {
+        let Some(entry) = self.highlighted().cloned() else { return BrowserAction::None };
+        let path = self.cwd.join(&entry.name);
+        if entry.is_dir() {
+            self.go(path, None);
+        } else {
+            self.picking = Some(path);
+            self.ask_inspect();
+        }
+        BrowserAction::None
+    }
+}
+
+/// A file's name for a notice.
+pub fn shown(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
