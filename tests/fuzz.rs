@@ -13,7 +13,8 @@ use proptest::test_runner::FileFailurePersistence;
 use sipdeck::client::net::{self, NetEvent};
 use sipdeck::core::protocol::{self, ClientMsg, Number, ServerMsg, WavName};
 use sipdeck::core::rtp::{self, RtpHeader};
-use sipdeck::core::wav::{self, Law};
+use sipdeck::core::audio::Law;
+use sipdeck::core::wav;
 
 /// Cases per property when `PROPTEST_CASES` is not set: the 13 properties of this file take
 /// 6 to 10 seconds together in release mode on two cores (CI runs `cargo test --release`);

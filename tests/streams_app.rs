@@ -87,6 +87,8 @@ fn key_4_writes_every_stream_and_save_writes_the_gap_true_file() {
     let [Effect::Save { bytes, seconds, .. }] = effects.as_slice() else { panic!("{effects:?}") };
     // The recording follows the newest stream, its A-law transcoded to the recorded mu-law.
     assert_eq!((a.capture.skipped_packets(), a.capture.transcoded_packets()), (0, 1));
-    assert_eq!(bytes.len(), 44 + 57 * 160 * 2);
-    assert!((seconds - 57.0 * 0.02).abs() < 1e-9);
+    // The second stream arrived 900 ms after the first's last packet (seq 55, at 8800):
+    // it starts at 8800 + 7200 = 16000, so the file keeps the call's time.
+    assert_eq!(bytes.len(), 44 + (16_000 + 160) * 2);
+    assert!((seconds - 2.02).abs() < 1e-9);
 }

@@ -191,8 +191,8 @@ pub fn read_capture(path: &Path) -> io::Result<(Capture, u64)> {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "not a sipdeck spill file"));
     }
     let mut capture = Capture::default();
-    // The capture is placed by the streams' sequence tracking, as live; arrival times are
-    // not kept in the file and do not matter for placement.
+    // The capture is placed by the streams' sequence tracking and timestamps, as live; arrival
+    // times are not kept in the file, so a pause between two streams is not restored.
     let mut streams = crate::core::stats::StreamSet::default();
     let at = std::time::Instant::now();
     let mut pos = MAGIC.len();

@@ -1,10 +1,17 @@
-//! The received audio, kept for saving as a WAV file, and kept in time.
+//! The received audio, kept for saving as a WAV file, and kept in time: the sample count
+//! equals the RTP timeline.
 //!
-//! Payloads are placed by their extended sequence number (from the stream statistics) in a
-//! small reorder window, so a late packet still lands in its place. A sequence number that
-//! never arrives becomes silence: as many samples as the timestamps either side say, or 20 ms
-//! when they cannot say. Telephone-event packets hold their sequence numbers the same way, so
-//! the audio around a DTMF digit keeps its timing. A saved file is as long as the call.
+//! Packets wait in a small reorder window by extended sequence number (from the stream
+//! statistics), so a late packet still lands in its place ([`reorder`]). Each payload is then
+//! written at its `timestamp - first timestamp` offset ([`timeline`]): lost packets, silence
+//! suppression (a timestamp jump, marker bit set) and telephone events become silence of the
+//! length the sender's clock says, across timestamp wraps. A new stream (another SSRC, or a
+//! restart of the sequence numbers) begins where its arrival time puts it after the previous
+//! stream's last packet. Timestamps that contradict the sequence numbers fall back to 20 ms
+//! per missing packet.
+
+mod reorder;
+pub mod timeline;
 
 use std::borrow::Cow;
 
@@ -13,212 +20,9 @@ use crate::core::stats::{Arrival, Media, Placement};
 use crate::core::audio::{self, Law};
 use crate::core::wav;
 
-/// Packets held back for late arrivals (320 ms at 20 ms per packet).
-pub const REORDER_WINDOW: usize = 16;
-/// Silence for a lost packet when the timestamps cannot tell: 20 ms at 8000 Hz.
-pub const LOSS_FILL_SAMPLES: u32 = 160;
-/// Most silence one missing packet may stand for; past it the timestamps are not believed.
-const MAX_FILL_SAMPLES: i64 = 8000;
-
-/// Where emitted audio goes: the capture itself, or a counter that measures it unwritten.
-trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-    fn fill(&mut self, byte: u8, n: usize);
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-    fn fill(&mut self, byte: u8, n: usize) {
-        self.resize(self.len() + n, byte);
-    }
-}
-
-struct Count(usize);
-
-impl Sink for Count {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 += bytes.len();
-    }
-    fn fill(&mut self, _: u8, n: usize) {
-        self.0 += n;
-    }
-}
-
-/// What a held sequence number carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Content {
-    Audio,
-    /// A packet that is not audio of the recorded law (an event, another codec): its time
-    /// is filled with silence, but it is not a loss.
-    NoAudio,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Slot {
-    /// Which extended sequence number the slot holds, if any.
-    index: Option<i64>,
-    content: Option<Content>,
-    timestamp: u32,
-    /// Reused from packet to packet, so holding a packet does not allocate.
-    data: Vec<u8>,
-}
-
-/// The write position.
-#[derive(Debug, Clone, Copy)]
-struct Cursor {
-    /// The next sequence index to write.
-    next: i64,
-    /// RTP timestamp just after the last sample written, once known.
-    ts_end: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    filled: u64,
-}
-
-/// The packets of one stream epoch not yet written, in slots by index modulo the window.
-#[derive(Debug, Clone)]
-struct Reorder {
-    slots: Vec<Slot>,
-    cursor: Cursor,
-    /// Highest index held; below `cursor.next` when nothing is held.
-    highest: i64,
-    /// Whether anything of this stream was written (until then the window may start earlier).
-    written: bool,
-}
-
-impl Reorder {
-    fn new(first: i64) -> Reorder {
-        Reorder {
-            slots: vec![Slot::default(); REORDER_WINDOW],
-            cursor: Cursor { next: first, ts_end: None },
-            highest: first - 1,
-            written: false,
-        }
-    }
-
-    fn slot_of(index: i64) -> usize {
-        index.rem_euclid(REORDER_WINDOW as i64) as usize
-    }
-
-    /// Hold a packet, first writing out whatever falls out of the window. False when it
-    /// came too late: its place was already written.
-    fn insert(&mut self, index: i64, ts: u32, audio: Option<&[u8]>, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) -> bool {
-        if index < self.cursor.next {
-            let fits = self.highest - index < REORDER_WINDOW as i64;
-            if self.written || !fits {
-                return false;
-            }
-            // Nothing written yet: the stream's true start arrived after its second packet.
-            self.cursor.next = index;
-        }
-        let w = REORDER_WINDOW as i64;
-        if index >= self.cursor.next + w {
-            let known = Known { index, timestamp: ts, audio: audio.is_some() };
-            self.commit(index - w + 1, Some(known), silence, out, tally);
-        }
-        let slot = &mut self.slots[Self::slot_of(index)];
-        if slot.index == Some(index) {
-            return true; // the statistics already drop duplicates; this only guards
-        }
-        slot.index = Some(index);
-        slot.timestamp = ts;
-        slot.data.clear();
-        match audio {
-            Some(p) => {
-                slot.data.extend_from_slice(p);
-                slot.content = Some(Content::Audio);
-            }
-            None => slot.content = Some(Content::NoAudio),
-        }
-        self.highest = self.highest.max(index);
-        true
-    }
-
-    /// Write every index below `end`, then free their slots.
-    fn commit(&mut self, end: i64, beyond: Option<Known>, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) {
-        if end <= self.cursor.next {
-            return;
-        }
-        emit(&self.slots, &mut self.cursor, end, beyond, silence, out, tally);
-        self.written = true;
-        for s in self.slots.iter_mut() {
-            if s.index.is_some_and(|i| i < end) {
-                s.index = None;
-                s.content = None;
-            }
-        }
-    }
-
-    fn finish(&mut self, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) {
-        self.commit(self.highest + 1, None, silence, out, tally);
-    }
-
-    /// What `finish` would write, without writing it.
-    fn pending_into(&self, silence: u8, sink: &mut impl Sink) {
-        let mut cursor = self.cursor;
-        emit(&self.slots, &mut cursor, self.highest + 1, None, silence, sink, &mut Tally::default());
-    }
-}
-
-/// A packet known to follow the held ones (the one being inserted).
-#[derive(Debug, Clone, Copy)]
-struct Known {
-    index: i64,
-    timestamp: u32,
-    audio: bool,
-}
-
-fn held(slots: &[Slot], index: i64) -> Option<&Slot> {
-    slots.get(Reorder::slot_of(index)).filter(|s| s.index == Some(index))
-}
-
-/// The first audio packet after `index`: held, or the one being inserted.
-fn next_audio(slots: &[Slot], index: i64, beyond: Option<Known>) -> Option<(i64, u32)> {
-    let held = slots
-        .iter()
-        .filter(|s| s.content == Some(Content::Audio))
-        .filter_map(|s| s.index.filter(|&i| i > index).map(|i| (i, s.timestamp)))
-        .min_by_key(|&(i, _)| i);
-    held.or(beyond.filter(|k| k.audio && k.index > index).map(|k| (k.index, k.timestamp)))
-}
-
-/// Write indices from the cursor up to `end` (exclusive): held audio as it is, everything
-/// else as silence whose length the timestamps either side decide.
-fn emit(slots: &[Slot], cur: &mut Cursor, end: i64, beyond: Option<Known>, silence: u8, sink: &mut impl Sink, tally: &mut Tally) {
-    while cur.next < end {
-        let slot = held(slots, cur.next);
-        if let Some(s) = slot.filter(|s| s.content == Some(Content::Audio)) {
-            sink.put(&s.data);
-            cur.ts_end = Some(s.timestamp.wrapping_add(s.data.len() as u32));
-        } else {
-            let n = fill_samples(cur, next_audio(slots, cur.next, beyond));
-            sink.fill(silence, n as usize);
-            cur.ts_end = cur.ts_end.map(|t| t.wrapping_add(n));
-            if slot.is_none() {
-                tally.filled += 1;
-            }
-        }
-        cur.next += 1;
-    }
-}
-
-/// Silence for the index at the cursor: its share of the timestamp gap up to the next
-/// audio packet, spread evenly over the indices in between.
-fn fill_samples(cur: &Cursor, next: Option<(i64, u32)>) -> u32 {
-    let (Some(ts_end), Some((index, ts))) = (cur.ts_end, next) else {
-        return LOSS_FILL_SAMPLES;
-    };
-    let gap = ts.wrapping_sub(ts_end) as i32 as i64;
-    let steps = index - cur.next;
-    if steps <= 0 || gap <= 0 || gap > steps * MAX_FILL_SAMPLES {
-        return LOSS_FILL_SAMPLES;
-    }
-    (gap / steps) as u32
-}
+pub use reorder::REORDER_WINDOW;
+use reorder::{Count, Incoming, Reorder, Tally};
+pub use timeline::LOSS_FILL_SAMPLES;
 
 /// The SSRC and sequence epoch a recording follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +69,8 @@ impl Capture {
         let audio = audio.map(|transcoded| if transcoded { &self.scratch[..] } else { payload });
         let silence = self.law().silence();
         let Some(reorder) = self.reorder.as_mut() else { return };
-        if !reorder.insert(ext.index, header.timestamp, audio, silence, &mut self.data, &mut self.tally) {
+        let p = Incoming { index: ext.index, timestamp: header.timestamp, marker: header.marker, at: arrival.at, audio };
+        if !reorder.insert(p, silence, &mut self.data, &mut self.tally) {
             self.too_late += 1;
         }
     }
@@ -296,8 +101,9 @@ impl Capture {
             _ if !arrival.newest => false,
             _ => {
                 self.finish_stream();
+                let handover = self.reorder.as_ref().and_then(Reorder::handover);
                 self.stream = Some(key);
-                self.reorder = Some(Reorder::new(index));
+                self.reorder = Some(Reorder::new(index, arrival.at, self.data.len() as u64, handover));
                 true
             }
         }
@@ -330,7 +136,7 @@ impl Capture {
     /// The whole recording so far, held packets included (copied only when some are held).
     pub fn bytes(&self) -> Cow<'_, [u8]> {
         match &self.reorder {
-            Some(r) if r.highest >= r.cursor.next => {
+            Some(r) if r.holds() => {
                 let mut all = self.data.clone();
                 r.pending_into(self.law().silence(), &mut all);
                 Cow::Owned(all)

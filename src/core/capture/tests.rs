@@ -1,4 +1,5 @@
-//! The capture fed through the real stream statistics, as the app does.
+//! The capture fed through the real stream statistics, as the app does: placement, loss,
+//! reordering, and the timeline (silence suppression, stream changes, wraps).
 
 use std::time::{Duration, Instant};
 
@@ -6,21 +7,33 @@ use super::*;
 use crate::core::dtmf::TelephoneEvent;
 use crate::core::stats::StreamSet;
 
-/// Feeds packets through a StreamSet into a Capture.
+/// Feeds packets through a StreamSet into a Capture, one every 20 ms of arrival time unless
+/// told otherwise.
 struct Rig {
     t0: Instant,
+    clock: Duration,
     set: StreamSet,
     cap: Capture,
 }
 
 impl Rig {
     fn new() -> Rig {
-        Rig { t0: Instant::now(), set: StreamSet::default(), cap: Capture::default() }
+        Rig { t0: Instant::now(), clock: Duration::ZERO, set: StreamSet::default(), cap: Capture::default() }
     }
 
     fn push(&mut self, ssrc: u32, pt: u8, seq: u16, ts: u32, payload: &[u8]) {
-        let h = RtpHeader { payload_type: pt, sequence: seq, timestamp: ts, ssrc, marker: false };
-        let a = self.set.on_packet(&h, payload, payload.len() + 12, self.t0 + Duration::from_millis(seq as u64));
+        self.send(ssrc, pt, seq, ts, false, payload);
+    }
+
+    /// Let `ms` of arrival time pass with nothing received.
+    fn pause(&mut self, ms: u64) {
+        self.clock += Duration::from_millis(ms);
+    }
+
+    fn send(&mut self, ssrc: u32, pt: u8, seq: u16, ts: u32, marker: bool, payload: &[u8]) {
+        let h = RtpHeader { payload_type: pt, sequence: seq, timestamp: ts, ssrc, marker };
+        self.clock += Duration::from_millis(20);
+        let a = self.set.on_packet(&h, payload, payload.len() + 12, self.t0 + self.clock);
         self.cap.push(&a, &h, payload);
         // Measuring without writing agrees with writing, at every step.
         assert_eq!(self.cap.len(), self.cap.bytes().len());
@@ -244,4 +257,83 @@ fn an_empty_capture() {
     assert!(c.is_empty());
     assert_eq!(c.law(), Law::MuLaw);
     assert_eq!(c.to_wav().len(), 58);
+}
+
+#[test]
+fn silence_suppression_keeps_the_pause() {
+    let mut r = Rig::new();
+    for s in 0..10 {
+        r.audio(s);
+    }
+    // One second without packets; the next talkspurt's timestamp is 8000 further on, its
+    // marker bit set, and its sequence number the next one (RFC 3551 §4.1).
+    r.pause(1000);
+    for s in 10..20u16 {
+        r.send(1, 0, s, 160 * s as u32 + 8000, s == 10, &[s as u8; 160]);
+    }
+    assert_eq!(r.cap.len(), 20 * 160 + 8000);
+    let b = blocks(&r.cap.bytes());
+    let want: Vec<Option<u8>> = (0..10).map(Some).chain(std::iter::repeat_n(None, 50)).chain((10..20).map(Some)).collect();
+    assert_eq!(b, want);
+    // Nothing was lost: the pause is not loss.
+    assert_eq!(r.cap.filled_packets(), 0);
+}
+
+#[test]
+fn a_new_ssrc_after_a_pause_starts_where_its_arrival_says() {
+    let mut r = Rig::new();
+    for s in 0..50 {
+        r.audio(s); // arrivals 20..=1000 ms
+    }
+    // Two seconds of nothing, then another source with its own sequence and timestamps.
+    r.pause(2000);
+    for s in 0..50u16 {
+        r.push(2, 0, 7000 + s, 99_999 + 160 * s as u32, &[150; 160]);
+    }
+    // The last packet of the first stream began at 7840 (arrived at 1000 ms); the second
+    // arrived 2020 ms later, at 7840 + 16,160 = 24,000 = 3 s.
+    let bytes = r.cap.bytes();
+    assert_eq!(bytes.len(), 24_000 + 50 * 160);
+    assert!(bytes[8000..24_000].iter().all(|&b| b == 0xff));
+    assert!(bytes[24_000..].iter().all(|&b| b == 150));
+}
+
+#[test]
+fn a_silence_gap_across_the_timestamp_wrap() {
+    let mut r = Rig::new();
+    let ts0 = u32::MAX - 1000;
+    for i in 0..5u16 {
+        r.push(1, 0, i, ts0.wrapping_add(160 * i as u32), &[i as u8 + 1; 160]);
+    }
+    // Half a second of suppressed silence that crosses 2^32.
+    r.pause(500);
+    let resume = ts0.wrapping_add(800 + 4000);
+    assert!(resume < ts0, "the timestamp wrapped");
+    for i in 0..5u16 {
+        r.send(1, 0, 5 + i, resume.wrapping_add(160 * i as u32), i == 0, &[i as u8 + 10; 160]);
+    }
+    let b = r.cap.bytes();
+    assert_eq!(b.len(), 10 * 160 + 4000);
+    assert!(b[800..4800].iter().all(|&x| x == 0xff));
+    assert!(b[4800..4960].iter().all(|&x| x == 10));
+}
+
+#[test]
+fn telephone_events_over_a_pause_keep_the_audio_after_them_in_time() {
+    let mut r = Rig::new();
+    for s in 0..5 {
+        r.audio(s);
+    }
+    // A 200 ms digit (events seq 5..=9, stamped at its start, 800), audio resuming at 2400
+    // (the digit's 1600 samples later), with the marker of a new talkspurt.
+    for s in 5..10u16 {
+        let p = TelephoneEvent { event: 9, end: s == 9, volume: 10, duration: 320 * (s - 4) }.to_bytes();
+        r.push(1, 101, s, 800, &p);
+    }
+    r.send(1, 0, 10, 2400, true, &[42; 160]);
+    let b = r.cap.bytes();
+    assert_eq!(b.len(), 2400 + 160);
+    assert!(b[800..2400].iter().all(|&x| x == 0xff));
+    assert!(b[2400..].iter().all(|&x| x == 42));
+    assert_eq!(r.cap.filled_packets(), 0);
 }

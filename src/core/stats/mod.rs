@@ -1,6 +1,8 @@
 //! Statistics of the received RTP: session totals and a sliding one-second rate window here,
-//! per-stream RFC 3550 analysis in [`stream`] and [`set`].
+//! per-stream RFC 3550 analysis in [`stream`] and [`set`], the G.107 E-model score in
+//! [`emodel`].
 
+pub mod emodel;
 pub mod level;
 pub mod seq;
 pub mod set;

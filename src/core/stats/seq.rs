@@ -59,6 +59,11 @@ pub struct SeqTracker {
     expected_closed: u64,
     /// Bit i set: index `max - i` was received.
     seen: u128,
+    /// Runs of consecutive lost packets among the indices that left the `seen` window (and
+    /// in closed epochs): a late packet can no longer split or end them.
+    runs_closed: u64,
+    /// Whether the newest index that left the window was lost (a run may continue).
+    prev_lost: bool,
 }
 
 impl SeqTracker {
@@ -71,6 +76,8 @@ impl SeqTracker {
             bad_seq: None,
             expected_closed: 0,
             seen: 1,
+            runs_closed: 0,
+            prev_lost: false,
         }
     }
 
@@ -97,6 +104,47 @@ impl SeqTracker {
         self.epoch
     }
 
+    /// Runs of consecutive lost packets so far (a burst of three lost is one run), for the
+    /// E-model's burst ratio. Gaps not yet filled by late packets count as runs until filled.
+    pub fn loss_runs(&self) -> u64 {
+        self.runs_closed + self.window_runs()
+    }
+
+    /// Loss runs starting inside the `seen` window, O(1): a run starts at a lost index whose
+    /// predecessor was received (or, at the window's edge, was not the tail of a closed run).
+    fn window_runs(&self) -> u64 {
+        let width = (self.max - self.base + 1).clamp(1, SEEN_BITS) as u32;
+        let mask = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
+        // Bit j is index max - j, so a predecessor is one bit up.
+        let lost = !self.seen & mask;
+        let mut starts = (lost & !(lost >> 1)).count_ones() as u64;
+        if width == 128 && self.prev_lost && lost >> 127 == 1 {
+            starts -= 1; // continues the run that left the window
+        }
+        starts
+    }
+
+    /// Account the indices that leave the window when the highest moves up by `shift`.
+    fn retire(&mut self, shift: i64) {
+        let top = SEEN_BITS - 1;
+        for j in (0..=top).rev().take(shift.min(SEEN_BITS) as usize) {
+            if self.max - j >= self.base {
+                self.retire_one(self.seen >> j & 1 == 0);
+            }
+        }
+        if shift > SEEN_BITS {
+            // Indices never inside the window: all lost, one run at most.
+            self.retire_one(true);
+        }
+    }
+
+    fn retire_one(&mut self, lost: bool) {
+        if lost && !self.prev_lost {
+            self.runs_closed += 1;
+        }
+        self.prev_lost = lost;
+    }
+
     /// Fold in the sequence number of a packet after the first.
     pub fn update(&mut self, seq: u16) -> Placement {
         let udelta = seq.wrapping_sub(self.highest_seq());
@@ -115,6 +163,7 @@ impl SeqTracker {
         let ext = ExtSeq { epoch: self.epoch, index };
         if index > self.max {
             let shift = index - self.max;
+            self.retire(shift);
             self.seen = if shift >= SEEN_BITS { 0 } else { self.seen << shift };
             self.seen |= 1;
             self.max = index;
@@ -140,6 +189,8 @@ impl SeqTracker {
             return Placement::Unsequenced;
         }
         self.expected_closed = self.expected();
+        self.runs_closed += self.window_runs();
+        self.prev_lost = false;
         self.epoch += 1;
         self.base = seq as i64;
         self.max = seq as i64;
@@ -209,6 +260,47 @@ mod tests {
         // 1000..=1002 of the first epoch, 40001..=40002 of the second.
         assert_eq!(t.expected(), 5);
         assert_eq!(t.epoch(), 1);
+    }
+
+    #[test]
+    fn loss_runs_count_bursts_not_packets() {
+        let mut t = SeqTracker::new(0);
+        // Lost: 5; 8 and 9; 12, 13, 14.
+        for s in (1..20).filter(|s| ![5, 8, 9, 12, 13, 14].contains(s)) {
+            t.update(s);
+        }
+        assert_eq!(t.loss_runs(), 3);
+        // A late 13 splits the last run in two; a late 5 removes the first.
+        t.update(13);
+        assert_eq!(t.loss_runs(), 4);
+        t.update(5);
+        assert_eq!(t.loss_runs(), 3);
+    }
+
+    #[test]
+    fn loss_runs_survive_leaving_the_window() {
+        // Every tenth packet lost and a burst of 4 that straddles the window's edge later.
+        let mut t = SeqTracker::new(0);
+        let lost = |s: u16| s % 10 == 5 || (300..304).contains(&s);
+        for s in (1..1000u16).filter(|&s| !lost(s)) {
+            t.update(s);
+            let want = (1..=s).filter(|&i| lost(i) && !lost(i - 1)).count() as u64;
+            assert_eq!(t.loss_runs(), want, "after {s}");
+        }
+        // A jump past the whole window: the skipped indices are one run.
+        let mut t = SeqTracker::new(0);
+        t.update(1);
+        t.update(500);
+        assert_eq!(t.loss_runs(), 1);
+        for s in 501..800 {
+            t.update(s);
+        }
+        assert_eq!(t.loss_runs(), 1);
+        // A restart closes the epoch's runs and starts afresh.
+        t.update(10_000);
+        t.update(10_001);
+        t.update(10_003);
+        assert_eq!(t.loss_runs(), 2);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Arrival {
     pub newest: bool,
     pub placement: Placement,
     pub media: Media,
+    /// When the packet arrived (the capture places a new stream by it).
+    pub at: Instant,
 }
 
 /// A DTMF event and the SSRC it came on.
@@ -67,7 +69,7 @@ impl StreamSet {
             }
         };
         self.dtmf.extend(self.scratch.drain(..).map(|dtmf| StreamDtmf { ssrc, dtmf }));
-        Arrival { ssrc, opened, newest: self.newest_ssrc == Some(ssrc), placement, media }
+        Arrival { ssrc, opened, newest: self.newest_ssrc == Some(ssrc), placement, media, at }
     }
 
     fn find(&self, ssrc: u32) -> Option<usize> {
