@@ -26,7 +26,8 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use sipdeck::client::app::{App, AppConfig, Effect, RecordFormat};
 use sipdeck::client::net::{self, NetCommand, NetConfig, NetEvent, RtpFrame};
-use sipdeck::client::runtime::{Effects, Ending, Flow, FrontEnd, Runtime, Session, Woke, FRAME};
+use sipdeck::client::runtime::redraw::Redraw;
+use sipdeck::client::runtime::{Effects, Ending, Flow, FrontEnd, Runtime, Session, Woke, LIVELY_TICK};
 use sipdeck::client::ui::{self, Theme};
 use sipdeck::core::audio::Tone;
 use sipdeck::core::rtp::{self, RtpHeader};
@@ -305,6 +306,7 @@ fn messages(ev: &NetEvent) -> u64 {
 struct Bench {
     n: u64,
     term: Terminal<TestBackend>,
+    redraw: Redraw,
     count: u64,
     started: Option<Instant>,
     cpu0: Option<ThreadCpu>,
@@ -341,26 +343,31 @@ impl FrontEnd for Bench {
         }
     }
 
+    fn timer(&self) -> Option<tokio::time::Instant> {
+        self.redraw.timer()
+    }
+
+    /// What the full screen does after a wake-up (`tui::Screen::show`), timed.
     fn show(&mut self, s: &mut Session, woke: Woke) -> anyhow::Result<Flow> {
-        match woke {
-            Woke::Net => {
-                self.wakeups += 1;
-                if let Some(began) = self.fold_began.take() {
-                    self.longest_fold = self.longest_fold.max(began.elapsed());
-                }
+        if woke == Woke::Net {
+            self.wakeups += 1;
+            if let Some(began) = self.fold_began.take() {
+                self.longest_fold = self.longest_fold.max(began.elapsed());
             }
-            // The clock was folded just before: this is the tick's draw.
-            Woke::Tick => {
-                let began = Instant::now();
-                self.term.draw(|f| ui::render(&s.app, &Theme::PLAIN, f)).expect("drawing");
-                let now = Instant::now();
-                self.longest_tick = self.longest_tick.max(now - began);
-                if let (Some(_), Some(prev)) = (self.started, self.last_draw) {
-                    self.frame_intervals.push(now - prev);
-                }
-                self.last_draw = Some(now);
+        }
+        let began = Instant::now();
+        if self.redraw.due(woke, began) {
+            if woke != Woke::Tick {
+                s.on_tick(began);
             }
-            _ => {}
+            self.term.draw(|f| ui::render(&s.app, &Theme::PLAIN, f)).expect("drawing");
+            self.redraw.drawn(began);
+            let now = Instant::now();
+            self.longest_tick = self.longest_tick.max(now - began);
+            if let (Some(_), Some(prev)) = (self.started, self.last_draw) {
+                self.frame_intervals.push(now - prev);
+            }
+            self.last_draw = Some(now);
         }
         Ok(if self.count >= self.n { Flow::Stop } else { Flow::Go })
     }
@@ -381,6 +388,7 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
     let mut b = Bench {
         n,
         term: Terminal::new(TestBackend::new(80, 24)).expect("test terminal"),
+        redraw: Redraw::default(),
         count: 0,
         started: None,
         cpu0: None,
@@ -425,7 +433,7 @@ fn child_blast() -> u64 {
 }
 
 /// One hour of a call at 50 packets/s folded straight into the App, on a simulated clock:
-/// the clock ticks every FRAME and the screen is drawn once a simulated second.
+/// the clock ticks every LIVELY_TICK and the screen is drawn once a simulated second.
 fn child_hour() -> u64 {
     let tone = tone_second();
     let t0 = Instant::now();
@@ -443,11 +451,11 @@ fn child_hour() -> u64 {
         s.on_net(NetEvent::Rtp(frame), at);
         while next_tick <= at {
             s.on_tick(next_tick);
-            if ticks.is_multiple_of(30) {
+            if ticks.is_multiple_of(10) {
                 term.draw(|f| ui::render(&s.app, &Theme::PLAIN, f)).expect("drawing");
             }
             ticks += 1;
-            next_tick += FRAME;
+            next_tick += LIVELY_TICK;
         }
     }
     assert_eq!(s.app.capture.len() as u64, HOUR_PACKETS * PAYLOAD as u64);

@@ -61,7 +61,10 @@ struct ClientArgs {
     #[arg(long)]
     log_file: Option<PathBuf>,
     /// Line mode: print the log to stdout and read menu commands from stdin (automatic when
-    /// stdout is not a terminal).
+    /// stdout is not a terminal). Commands wait for the first connection (10 s at most);
+    /// `wait N` pauses, `wait-for TEXT [N]` waits for a log line with TEXT (30 s unless N);
+    /// `8` and the end of input wait for uploads and saves under way. Exit status 1 when a
+    /// command failed (any error line once the script started), else 0.
     #[arg(long)]
     plain: bool,
 }
@@ -80,17 +83,17 @@ fn parse_number(s: &str) -> Result<Number, String> {
     s.parse().map_err(|e: sipdeck::core::protocol::ProtocolError| e.to_string())
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Some(Cmd::Gateway(args)) => {
             init_tracing();
-            rt.block_on(sipdeck::server::gateway::run(args))
+            rt.block_on(sipdeck::server::gateway::run(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
         Some(Cmd::DemoServer(args)) => {
             init_tracing();
-            rt.block_on(demo_server(args))
+            rt.block_on(demo_server(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
         None => {
             let result = rt.block_on(client(cli.client));
@@ -130,7 +133,8 @@ async fn demo_server(args: DemoServerArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn client(args: ClientArgs) -> anyhow::Result<()> {
+/// Run the dashboard or line mode; line mode's exit status says whether a command failed.
+async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
     // Keep the demo peer alive for the whole session.
     let demo = if args.demo { Some(sipdeck::server::demo::start(Default::default()).await?) } else { None };
     let url = match (&demo, &args.url) {
@@ -162,10 +166,11 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
     if let Some(ca) = &args.ca_file {
         net.tls = Some(sipdeck::client::net::client_config_with_ca(ca)?);
     }
-    let kept = if args.plain || !std::io::stdout().is_terminal() {
-        sipdeck::client::line::run(app, net, args.log_file.as_deref()).await?
+    let (kept, failed) = if args.plain || !std::io::stdout().is_terminal() {
+        let end = sipdeck::client::line::run(app, net, args.log_file.as_deref()).await?;
+        (end.kept, end.failed)
     } else {
-        sipdeck::client::tui::run(app, net, args.log_file.as_deref()).await?
+        (sipdeck::client::tui::run(app, net, args.log_file.as_deref()).await?, 0)
     };
     if let Some(spill) = kept {
         eprintln!(
@@ -173,7 +178,7 @@ async fn client(args: ClientArgs) -> anyhow::Result<()> {
             spill.display()
         );
     }
-    Ok(())
+    Ok(if failed > 0 { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
 }
 
 fn bracket_v6(host: &str) -> String {

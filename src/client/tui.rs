@@ -1,14 +1,16 @@
-//! The full-screen front end: terminal set-up and restore, keys in, the screen drawn on the
-//! runtime's tick.
+//! The full-screen front end: terminal set-up and restore, keys in, and the screen drawn when
+//! something changed ([`Redraw`]).
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 use anyhow::Context as _;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 
 use crate::client::app::{App, Effect};
 use crate::client::net::NetConfig;
+use crate::client::runtime::redraw::Redraw;
 use crate::client::runtime::{Flow, FrontEnd, Runtime, Session, Woke};
 use crate::client::ui::{self, Theme};
 
@@ -17,7 +19,13 @@ use crate::client::ui::{self, Theme};
 pub async fn run(app: App, net_cfg: NetConfig, log_path: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     let mut rt = Runtime::start(app, net_cfg, log_path)?;
     // ratatui::init also installs a panic hook that restores the terminal first.
-    let mut screen = Screen { terminal: ratatui::init(), keys: EventStream::new(), theme: Theme::from_env() };
+    let mut screen = Screen {
+        terminal: ratatui::init(),
+        keys: EventStream::new(),
+        theme: Theme::from_env(),
+        redraw: Redraw::default(),
+        abandon: false,
+    };
     let result = rt.run(&mut screen).await;
     ratatui::restore();
     let kept = rt.shutdown().await;
@@ -29,6 +37,9 @@ struct Screen {
     terminal: DefaultTerminal,
     keys: EventStream,
     theme: Theme,
+    redraw: Redraw,
+    /// Quit again while quitting: stop waiting for the work under way.
+    abandon: bool,
 }
 
 impl FrontEnd for Screen {
@@ -38,7 +49,9 @@ impl FrontEnd for Screen {
         loop {
             match self.keys.next().await {
                 Some(Ok(Event::Key(key))) => return Ok(Some(key)),
-                Some(Ok(_)) => {} // resize and the rest: the next frame draws at the new size
+                // Drawn at the new size at once.
+                Some(Ok(Event::Resize(..))) => self.redraw.resized(),
+                Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => return Ok(None),
             }
@@ -50,7 +63,16 @@ impl FrontEnd for Screen {
         if key.code == KeyCode::F(12) && std::env::var_os("SIPDECK_TEST_PANIC").is_some() {
             panic!("test panic requested with F12");
         }
+        if app.quit {
+            let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+            self.abandon |= ctrl_c || matches!(key.code, KeyCode::Char('q') | KeyCode::Char('8') | KeyCode::Esc);
+            return vec![];
+        }
         app.on_key(key)
+    }
+
+    fn reading(&self, _app: &App) -> bool {
+        true
     }
 
     fn on_end(&mut self, app: &mut App) -> Vec<Effect> {
@@ -59,9 +81,22 @@ impl FrontEnd for Screen {
         vec![]
     }
 
+    fn timer(&self) -> Option<tokio::time::Instant> {
+        self.redraw.timer()
+    }
+
     fn show(&mut self, s: &mut Session, woke: Woke) -> anyhow::Result<Flow> {
-        if woke == Woke::Tick {
+        if self.abandon {
+            return Ok(Flow::Stop);
+        }
+        let now = Instant::now();
+        if self.redraw.due(woke, now) {
+            if woke != Woke::Tick {
+                // Times on screen are as of now, not of the last tick.
+                s.on_tick(now);
+            }
             self.terminal.draw(|f| ui::render(&s.app, &self.theme, f)).context("drawing the screen")?;
+            self.redraw.drawn(now);
         }
         Ok(Flow::Go)
     }

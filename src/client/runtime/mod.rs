@@ -8,6 +8,7 @@
 
 pub mod effects;
 mod log_file;
+pub mod redraw;
 mod session;
 
 use std::future::Future;
@@ -21,13 +22,19 @@ pub use effects::Effects;
 pub use log_file::LogFile;
 pub use session::{Session, UnderWay};
 
-use crate::client::app::{App, Effect, IoEvent, LogKind};
+use crate::client::app::{App, ConnState, Effect, IoEvent, LogKind};
 use crate::client::net::{self, NetCommand, NetConfig, NetEvent};
 
 /// Network events folded per wake-up before input and the clock get another look.
 pub const NET_BATCH: usize = 512;
-/// The clock's period: app timers, the spill and log file hand-overs, and the redraw tick.
-pub const FRAME: Duration = Duration::from_millis(33);
+/// The clock's period while something happens (a call, packets in the last seconds, a
+/// reconnect countdown): app timers, the spill and log file hand-overs, and a redraw so
+/// that times on screen move.
+pub const LIVELY_TICK: Duration = Duration::from_millis(100);
+/// The clock's period when nothing happens: times on screen move by the second.
+pub const IDLE_TICK: Duration = Duration::from_secs(1);
+/// Packets this recent keep the clock lively.
+const LIVELY_FOR: Duration = Duration::from_secs(2);
 /// The longest a quit waits for work under way.
 pub const QUIT_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -57,9 +64,10 @@ pub trait FrontEnd {
     /// it whenever something else wakes first.
     fn next_input(&mut self) -> impl Future<Output = anyhow::Result<Option<Self::Input>>>;
 
-    /// Whether input is read now (line mode pauses for `wait`).
-    fn reading(&self, _app: &App) -> bool {
-        true
+    /// Whether input is read now: not once the app quits, by default (line mode also pauses
+    /// for `wait`; the full screen reads on, so that a second `q` can stop the waiting).
+    fn reading(&self, app: &App) -> bool {
+        !app.quit
     }
 
     /// Fold one input into the app.
@@ -182,7 +190,7 @@ impl Runtime {
                 }
                 _ = self.tick.as_mut() => {
                     self.session.on_tick(Instant::now());
-                    let next = next_tick(self.tick.deadline());
+                    let next = Deadline::now() + self.tick_period();
                     self.tick.as_mut().reset(next);
                     Woke::Tick
                 }
@@ -209,9 +217,32 @@ impl Runtime {
                     Woke::Net
                 }
             };
+            if woke != Woke::Tick {
+                self.pace_tick();
+            }
             if fe.show(&mut self.session, woke)? == Flow::Stop {
                 return Ok(Ending::Stopped);
             }
+        }
+    }
+
+    /// The clock's period for what the app is doing now.
+    fn tick_period(&self) -> Duration {
+        let app = &self.session.app;
+        let recent = |t: Instant| app.now.saturating_duration_since(t) < LIVELY_FOR;
+        let countdown = matches!(app.conn, ConnState::Disconnected { next_attempt: Some(_), .. });
+        if app.call.in_progress() || app.rtp.last_at.is_some_and(recent) || countdown || app.quit {
+            LIVELY_TICK
+        } else {
+            IDLE_TICK
+        }
+    }
+
+    /// Bring the next tick forward when the app just became lively (a call starts).
+    fn pace_tick(&mut self) {
+        let want = Deadline::now() + self.tick_period();
+        if self.tick.deadline() > want {
+            self.tick.as_mut().reset(want);
         }
     }
 
@@ -235,17 +266,6 @@ impl Runtime {
         let _ = self.cmd.send(NetCommand::Shutdown).await;
         self.session.on_tick(Instant::now());
         self.session.finish()
-    }
-}
-
-/// The next tick after `last`, skipping ticks missed while the loop was busy.
-fn next_tick(last: Deadline) -> Deadline {
-    let next = last + FRAME;
-    let now = Deadline::now();
-    if next <= now {
-        now + FRAME
-    } else {
-        next
     }
 }
 
