@@ -162,3 +162,28 @@ fn quit_asks_during_a_call() {
     a.on_key(KeyEvent::from(KeyCode::Char('q')));
     insta::assert_snapshot!(draw(&a, 80, 24));
 }
+
+#[test]
+fn log_search_highlights_matches() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.on_key(KeyEvent::from(KeyCode::Char('/')));
+    for c in "call".chars() {
+        a.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    let typing = draw(&a, 80, 24).to_string();
+    assert!(typing.contains("/call  Enter searches the log"), "{typing}");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    insta::assert_snapshot!(draw(&a, 80, 24));
+    // The matches are drawn reversed.
+    let mut term = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| ui::render(&a, &Theme::PLAIN, f)).unwrap();
+    let buf = term.backend().buffer();
+    let reversed: String = buf
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    assert!(reversed.to_lowercase().contains("callcall"), "{reversed:?}");
+}

@@ -5,14 +5,12 @@
 use crossterm::event::KeyEvent;
 use tui_input::Input;
 
-use super::keys::{self, Action, Key, Scroll};
+use super::keys::{self, Action, Key};
+use super::log_view::Toward;
 use super::dialog::Ask;
 use super::{App, Dialog, Effect, LogKind, RecordFormat};
 use crate::core::protocol::ClientMsg;
 use super::command::Command;
-
-/// Log lines a PageUp/PageDown moves.
-const LOG_PAGE: isize = 10;
 
 impl App {
     /// A terminal key: translated, then pressed. Front ends and tests call this.
@@ -49,8 +47,19 @@ impl App {
             Action::Help => self.open(Dialog::Help),
             Action::Reconnect => self.reconnect_asking(),
             Action::Scroll(s) => self.scroll_log(s),
+            Action::Search => self.open(Dialog::Search { input: Input::default() }),
+            Action::SearchOlder => {
+                self.step_search(Toward::Older);
+                vec![]
+            }
+            Action::SearchNewer => {
+                self.step_search(Toward::Newer);
+                vec![]
+            }
+            // On the dashboard itself, Esc drops the search and its highlights.
             Action::Close => {
                 self.dialog = None;
+                self.clear_search();
                 vec![]
             }
         }
@@ -107,23 +116,6 @@ impl App {
             self.log(LogKind::Error, format!("not connected: {} was not sent", msg.summary()));
             vec![]
         }
-    }
-
-    fn scroll_log(&mut self, how: Scroll) -> Vec<Effect> {
-        let by = match how {
-            Scroll::LineUp => 1,
-            Scroll::LineDown => -1,
-            Scroll::PageUp => LOG_PAGE,
-            Scroll::PageDown => -LOG_PAGE,
-            Scroll::Top => isize::MAX,
-            Scroll::Bottom => {
-                self.log_scroll = 0;
-                return vec![];
-            }
-        };
-        let max = self.log.len().saturating_sub(1);
-        self.log_scroll = (self.log_scroll as isize).saturating_add(by).clamp(0, max as isize) as usize;
-        vec![]
     }
 
     pub(crate) fn save_effects(&mut self) -> Vec<Effect> {

@@ -24,6 +24,8 @@ pub enum Dialog {
     Recover { files: Vec<Leftover> },
     /// A yes/no question before something that loses a call or audio.
     Confirm(Ask),
+    /// Typing a search of the log (drawn in the footer row).
+    Search { input: Input },
 }
 
 /// What a [`Dialog::Confirm`] asks before doing.
@@ -66,6 +68,16 @@ impl App {
             // Any key closes the help.
             Dialog::Help => vec![],
             Dialog::Confirm(ask) => self.on_confirm_key(ask, key),
+            Dialog::Search { mut input } => {
+                match key {
+                    Key::Enter => self.search_log(input.value().to_string()),
+                    _ => {
+                        edit(&mut input, key);
+                        self.dialog = Some(Dialog::Search { input });
+                    }
+                }
+                vec![]
+            }
             Dialog::Recover { files } => self.on_recover_key(files, key),
             Dialog::Dial { input, error } => self.on_dial_key(input, error, key),
             Dialog::Play { input, selected, error } => self.on_play_key(input, selected, error, key),

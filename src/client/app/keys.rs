@@ -133,6 +133,12 @@ pub enum Action {
     Help,
     Reconnect,
     Scroll(Scroll),
+    /// Type a search of the log.
+    Search,
+    /// The next match, older.
+    SearchOlder,
+    /// The previous match, newer.
+    SearchNewer,
     /// Close what is open (nothing, on the dashboard itself).
     Close,
 }
@@ -155,7 +161,9 @@ impl Action {
             Action::Save => Parsed::Run(Command::Save),
             Action::Quit => Parsed::Run(Command::Quit),
             Action::Reconnect => Parsed::Run(Command::Reconnect),
-            Action::Help | Action::Scroll(_) | Action::Close => return None,
+            Action::Help | Action::Scroll(_) | Action::Search | Action::SearchOlder | Action::SearchNewer | Action::Close => {
+                return None
+            }
         })
     }
 
@@ -177,8 +185,6 @@ pub enum Shown {
     Footer,
     /// Only in the help overlay (and the line-mode menu, for line commands).
     Help,
-    /// Nowhere: a second way to reach something listed already.
-    Hidden,
 }
 
 /// One row of the key table.
@@ -208,7 +214,7 @@ const fn bind(
 }
 
 use Key::Char as C;
-use Shown::{Footer, Help, Hidden};
+use Shown::{Footer, Help};
 
 /// The dashboard's keys. Order is the order of the footer, the help and the line menu.
 #[rustfmt::skip]
@@ -223,12 +229,15 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('8'), C('q'), Key::Ctrl('c')], Action::Quit,              "quit",      "quit",                               Footer, &["quit", "exit"]),
     bind(&[C('?')],                    Action::Help,                   "help",      "this help",                          Footer, &[]),
     bind(&[C('r')],                    Action::Reconnect,              "reconnect", "reconnect now",                      Help,   &["reconnect"]),
-    bind(&[Key::Up],                   Action::Scroll(Scroll::LineUp),   "up",      "scroll the log by a line",           Hidden, &[]),
-    bind(&[Key::Down],                 Action::Scroll(Scroll::LineDown), "down",    "scroll the log by a line",           Hidden, &[]),
-    bind(&[Key::PageUp],               Action::Scroll(Scroll::PageUp),   "page up", "scroll the log",                     Help,   &[]),
-    bind(&[Key::PageDown],             Action::Scroll(Scroll::PageDown), "page down", "scroll the log",                   Help,   &[]),
-    bind(&[Key::Home],                 Action::Scroll(Scroll::Top),      "top",     "scroll the log",                     Help,   &[]),
-    bind(&[Key::End],                  Action::Scroll(Scroll::Bottom),   "bottom",  "scroll the log",                     Help,   &[]),
+    bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "log: a row up",                      Help,   &[]),
+    bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "log: a row down",                    Help,   &[]),
+    bind(&[Key::PageUp],               Action::Scroll(Scroll::PageUp),   "page up", "log: a page up, down",               Help,   &[]),
+    bind(&[Key::PageDown],             Action::Scroll(Scroll::PageDown), "page down", "log: a page up, down",             Help,   &[]),
+    bind(&[Key::Home, C('g')],         Action::Scroll(Scroll::Top),      "top",     "log: the oldest line",               Help,   &[]),
+    bind(&[Key::End, C('G')],          Action::Scroll(Scroll::Bottom),   "bottom",  "log: the newest, following",         Help,   &[]),
+    bind(&[C('/')],                    Action::Search,                 "search",    "search the log",                     Help,   &[]),
+    bind(&[C('n')],                    Action::SearchOlder,            "next",      "next match (older), previous",       Help,   &[]),
+    bind(&[C('N')],                    Action::SearchNewer,            "previous",  "next match (older), previous",       Help,   &[]),
     bind(&[Key::Esc],                  Action::Close,                  "close",     "close what is open (q too)",         Help,   &[]),
 ];
 
@@ -246,7 +255,7 @@ pub fn footer() -> impl Iterator<Item = (String, &'static str)> {
 /// share a text (the log's scroll keys) are merged, their keys joined with a space.
 pub fn help_rows() -> Vec<(String, &'static str)> {
     let mut rows: Vec<(String, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.shown != Hidden && b.action != Action::Help) {
+    for b in BINDINGS.iter().filter(|b| b.action != Action::Help) {
         let keys = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" / ");
         match rows.last_mut() {
             Some((k, text)) if *text == b.help => {
@@ -340,7 +349,8 @@ mod tests {
         assert_eq!(footer.join("  "), "1 call  2 dial  3 hang up  4 stats  5 upload  6 play  7 save  8 quit  ? help");
         let help = help_rows();
         assert!(help.contains(&("8 / q / Ctrl-C".into(), "quit")));
-        assert!(help.contains(&("PgUp PgDn Home End".into(), "scroll the log")));
+        assert!(help.contains(&("PgUp PgDn".into(), "log: a page up, down")));
+        assert!(help.contains(&("n N".into(), "next match (older), previous")));
         assert_eq!(
             line_menu(),
             "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s>"

@@ -1,5 +1,6 @@
 //! The one application state, its effects and the folds that change it: network events
-//! ([`network`]), keys ([`keys`] is the table, [`act`] what they do, [`dialog`] the dialogs),
+//! ([`network`]), keys ([`keys`] is the table, [`act`] what they do, [`dialog`] the dialogs,
+//! [`log_view`] scrolling and searching the log),
 //! menu commands ([`command`]), IO results and the clock (here). No IO happens here, so every
 //! behaviour is unit-testable; what needs IO is returned as an [`Effect`] for the runtime to
 //! carry out.
@@ -10,6 +11,7 @@ pub mod command;
 pub mod dialog;
 pub mod keys;
 pub mod log;
+pub mod log_view;
 pub mod network;
 
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ pub use call::{CallState, ConnState};
 pub use dialog::{Ask, Dialog};
 pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
+pub use log_view::LogView;
 
 use crate::core::capture::Capture;
 use crate::core::protocol::{ClientMsg, Number, WavName};
@@ -127,8 +130,8 @@ pub struct App {
     pub streams: StreamSet,
     pub capture: Capture,
     pub log: LogRing,
-    /// Lines scrolled up from the newest; 0 follows the log.
-    pub log_scroll: usize,
+    /// Where the log is scrolled to and what is searched in it.
+    pub log_view: LogView,
     pub uploads: Vec<Upload>,
     pub dialog: Option<Dialog>,
     /// The file browser, kept between openings so it remembers where it was.
@@ -158,7 +161,7 @@ impl App {
             streams: StreamSet::default(),
             capture: Capture::default(),
             log: LogRing::default(),
-            log_scroll: 0,
+            log_view: LogView::default(),
             uploads: Vec::new(),
             dialog: None,
             browser: None,
@@ -178,10 +181,7 @@ impl App {
 
     pub fn log(&mut self, kind: LogKind, text: impl AsRef<str>) {
         self.log.push((self.wall_clock)(), kind, text.as_ref());
-        if self.log_scroll > 0 {
-            // Keep the lines the reader is looking at in place.
-            self.log_scroll = (self.log_scroll + 1).min(self.log.len().saturating_sub(1));
-        }
+        self.keep_log_in_place();
     }
 
     pub fn connected(&self) -> bool {

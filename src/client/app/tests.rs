@@ -140,3 +140,67 @@ fn q_and_esc_close_what_is_open() {
     keys(&mut a, &[Key::Esc]);
     assert!(a.dialog.is_none());
 }
+
+/// An app with a log of `n` one-row lines and one line three rows long (the second newest),
+/// in a pane 33 columns (20 of text) by 5 rows.
+fn with_log(n: usize) -> App {
+    let mut a = app();
+    a.log = LogRing::default();
+    a.log_view.pane.set(super::log_view::Pane { width: 33, rows: 5 });
+    for i in 0..n {
+        a.log(LogKind::Info, format!("line {i}"));
+    }
+    a.log(LogKind::Warn, "a line that is long enough for three rows");
+    a.log(LogKind::Info, "newest");
+    a
+}
+
+#[test]
+fn the_log_scrolls_by_rows() {
+    let mut a = with_log(20);
+    assert_eq!(super::log_view::rows_of(&a.log.iter().rev().nth(1).unwrap().clone(), 33), 3);
+    // Every row key moves one row, even through a wrapped line.
+    for want in 1..=4 {
+        keys(&mut a, &[Key::Char('k')]);
+        assert_eq!(a.log_view.scroll, want);
+    }
+    keys(&mut a, &[Key::Down, Key::Char('j')]);
+    assert_eq!(a.log_view.scroll, 2);
+    // New lines keep what is read in place.
+    a.log(LogKind::Info, "one more");
+    assert_eq!(a.log_view.scroll, 3);
+    // g goes to the top (24 rows, 5 shown), G back to following.
+    keys(&mut a, &[Key::Char('g')]);
+    assert_eq!(a.log_view.scroll, 25 - 5);
+    keys(&mut a, &[Key::PageUp]);
+    assert_eq!(a.log_view.scroll, 20, "no further than the top");
+    keys(&mut a, &[Key::Char('G')]);
+    assert_eq!(a.log_view.scroll, 0);
+    a.log(LogKind::Info, "followed");
+    assert_eq!(a.log_view.scroll, 0, "following stays following");
+}
+
+#[test]
+fn search_steps_through_matches_and_esc_clears_it() {
+    let mut a = with_log(30);
+    keys(&mut a, &[Key::Char('/')]);
+    assert!(matches!(a.dialog, Some(Dialog::Search { .. })));
+    keys(&mut a, &"LINE 2".chars().map(Key::Char).collect::<Vec<_>>());
+    keys(&mut a, &[Key::Enter]);
+    assert!(a.dialog.is_none());
+    let hit = |a: &App| a.log.iter().find(|l| Some(l.seq) == a.log_view.hit).map(|l| l.text.clone());
+    // The newest match first, case ignored; then older ones with n.
+    assert_eq!(hit(&a).as_deref(), Some("line 29"));
+    assert_eq!(a.log_view.scroll, 1 + 3, "the match is the bottom row");
+    keys(&mut a, &[Key::Char('n')]);
+    assert_eq!(hit(&a).as_deref(), Some("line 28"));
+    keys(&mut a, &[Key::Char('N')]);
+    assert_eq!(hit(&a).as_deref(), Some("line 29"));
+    for _ in 0..20 {
+        keys(&mut a, &[Key::Char('n')]);
+    }
+    assert_eq!(hit(&a).as_deref(), Some("line 2"));
+    assert!(a.log_view.missed, "no older match is said");
+    keys(&mut a, &[Key::Esc]);
+    assert_eq!((a.log_view.search.as_deref(), a.log_view.hit), (None, None));
+}

@@ -12,7 +12,8 @@ use crate::client::app::{App, Ask, Dialog};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.dialog {
-        None => {}
+        // The search is typed in the footer row.
+        None | Some(Dialog::Search { .. }) => {}
         Some(Dialog::Help) => help(theme, frame, area),
         Some(Dialog::Confirm(ask)) => confirm(app, *ask, theme, frame, area),
         Some(Dialog::Recover { files }) => recover(files, theme, frame, area),

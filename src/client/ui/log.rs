@@ -1,42 +1,52 @@
-//! The scrolling session log. Long lines wrap; scrolling moves by log lines.
+//! The scrolling session log. Long lines wrap; scrolling moves by screen rows; matches of the
+//! search are highlighted. The pane's size is reported back to the app, whose keys scroll by it.
 
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
-use unicode_width::UnicodeWidthChar;
 
 use super::Theme;
+use crate::client::app::log_view::{matches, split_width, text_width, Pane, PREFIX};
 use crate::client::app::{App, LogKind, LogLine};
-
-/// Width of the "HH:MM:SS tag " prefix; wrapped rows are indented by it.
-const PREFIX: usize = 13;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
-    let total = app.log.len();
-    let scroll = app.log_scroll.min(total.saturating_sub(1));
-    // Walk back from the newest visible line until the pane is full.
+    app.log_view.pane.set(Pane { width, rows });
+    let search = app.log_view.search.as_deref();
+    // Walk back from the newest line until the rows scrolled past and the pane are filled.
+    let want = app.log_view.scroll.saturating_add(rows);
     let mut out: Vec<Line> = Vec::with_capacity(rows);
-    for l in app.log.iter().rev().skip(scroll) {
-        if out.len() >= rows {
+    for l in app.log.iter().rev() {
+        if out.len() >= want {
             break;
         }
-        let mut wrapped = wrap_line(l, theme, width);
+        let mut wrapped = wrap_line(l, theme, width, search);
         wrapped.reverse();
         out.extend(wrapped);
     }
-    out.truncate(rows);
-    out.reverse();
-    let title = if scroll > 0 {
-        format!(" Log ({scroll} lines up; End follows) ")
-    } else {
-        format!(" Log ({total}) ")
+    // Scrolled past the oldest row: show the top of the log.
+    let scroll = app.log_view.scroll.min(out.len().saturating_sub(rows));
+    let mut shown: Vec<Line> = out.into_iter().skip(scroll).take(rows).collect();
+    shown.reverse();
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title(app, scroll), theme.title()));
+    frame.render_widget(Paragraph::new(shown).block(block), area);
+}
+
+fn title(app: &App, scroll: usize) -> String {
+    let v = &app.log_view;
+    let search = match (&v.search, v.missed) {
+        (None, _) => String::new(),
+        (Some(s), false) => format!("/{s} n N Esc; "),
+        (Some(s), true) => format!("/{s}: no more; "),
     };
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
-    frame.render_widget(Paragraph::new(out).block(block), area);
+    if scroll > 0 {
+        format!(" Log ({search}{scroll} lines up; End follows) ")
+    } else {
+        format!(" Log ({search}{}) ", app.log.len())
+    }
 }
 
 fn style_of(kind: LogKind, theme: &Theme) -> Style {
@@ -49,14 +59,15 @@ fn style_of(kind: LogKind, theme: &Theme) -> Style {
     }
 }
 
-/// One log line as screen rows: the first with time and tag, the rest indented under the text.
-fn wrap_line<'a>(l: &'a LogLine, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+/// One log line as screen rows: the first with time and tag, the rest indented under the
+/// text; matches of `search` stand out.
+fn wrap_line<'a>(l: &'a LogLine, theme: &Theme, width: usize, search: Option<&str>) -> Vec<Line<'a>> {
     let style = style_of(l.kind, theme);
-    let text_w = width.saturating_sub(PREFIX).max(8);
-    let chunks = split_width(&l.text, text_w);
+    let chunks = split_width(&l.text, text_width(width));
+    let hits = search.map(|s| matches(&l.text, s)).unwrap_or_default();
     let mut rows = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.into_iter().enumerate() {
-        let lead = if i == 0 {
+        let mut spans = if i == 0 {
             vec![
                 Span::styled(l.time.format("%H:%M:%S ").to_string(), theme.dim()),
                 Span::styled(format!("{} ", l.kind.tag()), style),
@@ -64,54 +75,28 @@ fn wrap_line<'a>(l: &'a LogLine, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         } else {
             vec![Span::raw(" ".repeat(PREFIX.min(width.saturating_sub(8))))]
         };
-        let mut spans = lead;
-        spans.push(Span::styled(chunk, style));
+        // The chunk's place in the text, to cut the matches that fall in it.
+        let at = chunk.as_ptr() as usize - l.text.as_ptr() as usize;
+        highlight(&mut spans, chunk, at, &hits, style, theme);
         rows.push(Line::from(spans));
     }
     rows
 }
 
-/// Split text into pieces no wider than `w` terminal columns (wide characters count two),
-/// breaking after a space where there is one in the piece.
-fn split_width(text: &str, w: usize) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut cols) = (0, 0);
-    let mut last_space: Option<(usize, usize)> = None; // (byte after the space, cols up to it)
-    for (i, c) in text.char_indices() {
-        let cw = c.width().unwrap_or(0);
-        if cols + cw > w && i > start {
-            match last_space.take() {
-                Some((cut, used)) if cut > start && cut < i => {
-                    out.push(&text[start..cut]);
-                    start = cut;
-                    cols -= used;
-                }
-                _ => {
-                    out.push(&text[start..i]);
-                    start = i;
-                    cols = 0;
-                }
-            }
+/// `chunk` (starting at byte `at` of its line) as spans, the parts inside `hits` reversed.
+fn highlight<'a>(spans: &mut Vec<Span<'a>>, chunk: &'a str, at: usize, hits: &[(usize, usize)], style: Style, theme: &Theme) {
+    let mark = theme.selected().add_modifier(Modifier::BOLD);
+    let mut pos = 0;
+    for &(s, e) in hits {
+        let (s, e) = (s.saturating_sub(at).min(chunk.len()), e.saturating_sub(at).min(chunk.len()));
+        if s >= e || s < pos {
+            continue;
         }
-        cols += cw;
-        if c == ' ' {
-            last_space = Some((i + 1, cols));
+        if s > pos {
+            spans.push(Span::styled(&chunk[pos..s], style));
         }
+        spans.push(Span::styled(&chunk[s..e], mark));
+        pos = e;
     }
-    out.push(&text[start..]);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_width;
-
-    #[test]
-    fn splits_by_columns_not_bytes() {
-        assert_eq!(split_width("abcdef", 4), vec!["abcd", "ef"]);
-        assert_eq!(split_width("", 4), vec![""]);
-        // Each CJK character takes two columns.
-        assert_eq!(split_width("收到服務器消息", 4), vec!["收到", "服務", "器消", "息"]);
-        assert_eq!(split_width("call answered by the far end", 10), vec!["call ", "answered ", "by the ", "far end"]);
-    }
+    spans.push(Span::styled(&chunk[pos..], style));
 }

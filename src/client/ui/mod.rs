@@ -39,7 +39,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
     rtp_pane::render(app, theme, frame, left);
     log::render(app, theme, frame, right);
-    footer(theme, frame, foot);
+    footer(app, theme, frame, foot);
     dialog::render(app, theme, frame, area);
 }
 
@@ -53,8 +53,21 @@ fn streams_height(app: &App, body: u16) -> u16 {
     want.min((body / 3).max(6)).min(body.saturating_sub(8)).max(3)
 }
 
-/// The key hints, from the key table.
-fn footer(theme: &Theme, frame: &mut Frame, area: Rect) {
+/// The key hints, from the key table; or the search being typed.
+fn footer(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(crate::client::app::Dialog::Search { input }) = &app.dialog {
+        let line = Line::from(vec![
+            Span::styled("/", theme.key()),
+            Span::raw(input.value()),
+            Span::styled("  Enter searches the log (n older, N newer), Esc cancels", theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        let x = area.x + 1 + input.visual_cursor() as u16;
+        if x < area.right() {
+            frame.set_cursor_position(ratatui::layout::Position { x, y: area.y });
+        }
+        return;
+    }
     let mut spans = Vec::new();
     for (k, what) in crate::client::app::keys::footer() {
         spans.push(Span::styled(k, theme.key()));
