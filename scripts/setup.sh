@@ -11,6 +11,7 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v sox >/dev/null || missing+=(sox)
 command -v sipp >/dev/null || missing+=(sip-tester)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v tshark >/dev/null || missing+=(tshark)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq

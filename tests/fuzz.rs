@@ -441,3 +441,83 @@ proptest! {
         }
     }
 }
+
+/// One packet of a generated stream: lost or not, a pause (in samples) before it, and
+/// whether it swaps places with the next one on the wire.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    lost: bool,
+    pause: u32,
+    swap: bool,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (0u8..100, prop_oneof![9 => Just(0u32), 1 => 1u32..40_000], 0u8..100)
+        .prop_map(|(l, pause, s)| Step { lost: l < 10, pause, swap: s < 10 })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever the loss, pauses (with their marker bits), adjacent reordering and timestamp
+    /// wraps, the recording is exactly as long as the RTP timeline and every payload sits at
+    /// its `timestamp - first timestamp` offset.
+    #[test]
+    fn capture_sample_count_equals_the_rtp_timeline(
+        ts0 in any::<u32>(), seq0 in any::<u16>(), steps in proptest::collection::vec(step(), 2..250)
+    ) {
+        use sipdeck::core::capture::Capture;
+        use sipdeck::core::stats::StreamSet;
+        use std::time::{Duration, Instant};
+        // (seq, timestamp, marker, arrival ms, byte) of every packet sent, in timeline order.
+        let mut sent = Vec::new();
+        let (mut ts, mut ms) = (ts0, 0u64);
+        for (i, s) in steps.iter().enumerate() {
+            let pause = if i == 0 { 0 } else { s.pause };
+            ts = ts.wrapping_add(pause);
+            ms += pause as u64 / 8;
+            let last = i == steps.len() - 1;
+            if i == 0 || last || !s.lost {
+                sent.push((seq0.wrapping_add(i as u16), ts, pause > 0, ms, (i % 250) as u8));
+            }
+            ts = ts.wrapping_add(160);
+            ms += 20;
+        }
+        let mut wire = sent.clone();
+        let mut i = 1;
+        while i + 1 < wire.len() {
+            if steps[i].swap {
+                wire.swap(i, i + 1);
+                i += 1;
+            }
+            i += 1;
+        }
+        let t0 = Instant::now();
+        let (mut set, mut cap) = (StreamSet::default(), Capture::default());
+        for &(seq, ts, marker, ms, byte) in &wire {
+            let h = RtpHeader { payload_type: 0, sequence: seq, timestamp: ts, ssrc: 1, marker };
+            let a = set.on_packet(&h, &[byte; 160], 172, t0 + Duration::from_millis(ms));
+            cap.push(&a, &h, &[byte; 160]);
+        }
+        let bytes = cap.bytes();
+        let (_, last_ts, ..) = sent[sent.len() - 1];
+        prop_assert_eq!(bytes.len() as u64, last_ts.wrapping_sub(ts0) as u64 + 160);
+        for &(_, ts, _, _, byte) in &sent {
+            let at = ts.wrapping_sub(ts0) as usize;
+            prop_assert!(bytes[at..at + 160].iter().all(|&b| b == byte), "payload {} misplaced", byte);
+        }
+        prop_assert_eq!(cap.too_late_packets(), 0);
+    }
+
+    /// The E-model's score stays on its scales and never improves with more loss or delay.
+    #[test]
+    fn emodel_is_bounded_and_monotonic(ppl in 0.0f64..30.0, burst_r in 0.5f64..6.0, delay in 5.0f64..800.0, bpl in prop_oneof![Just(4.3), Just(25.1)]) {
+        use sipdeck::core::stats::emodel::{rate, Inputs};
+        let at = |ppl: f64, delay_ms: f64| rate(0.0, bpl, Inputs { ppl, burst_r, delay_ms });
+        let s = at(ppl, delay);
+        prop_assert!((1.0..=4.5).contains(&s.mos), "{:?}", s);
+        prop_assert!(s.r <= 93.4, "{:?}", s);
+        prop_assert!(at(ppl + 1.0, delay).r <= s.r);
+        prop_assert!(at(ppl, delay + 10.0).r <= s.r + 1e-9);
+    }
+}

@@ -5,6 +5,7 @@ pub mod audio;
 pub mod capture;
 pub mod convert;
 pub mod dtmf;
+pub mod pcap;
 pub mod protocol;
 pub mod rtp;
 pub mod stats;

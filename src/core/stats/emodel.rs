@@ -44,7 +44,8 @@
 //!   control: `T = Ta` (talker echo) and `Tr = 2 Ta` (listener echo round trip).
 //!
 //! R maps to MOS by Annex B: 1 below 0, 4.5 above 100, and
-//! `MOS = 1 + 0.035 R + R (R - 60) (100 - R) 7e-6` between.
+//! `MOS = 1 + 0.035 R + R (R - 60) (100 - R) 7e-6` between (never below 1: the cubic dips to
+//! 0.99 for R under 6.5).
 
 use super::StreamStats;
 use crate::core::rtp::Codec;
@@ -190,14 +191,15 @@ pub fn ie_eff(ie: f64, bpl: f64, ppl: f64, burst_r: f64) -> f64 {
     ie + (95.0 - ie) * ppl / (ppl / burst_r + bpl)
 }
 
-/// R to MOS (G.107 Annex B, eq. B-4).
+/// R to MOS (G.107 Annex B, eq. B-4). The cubic dips just below 1 for R under about 6.5;
+/// MOS has no value below 1, so it is clamped there.
 pub fn mos(r: f64) -> f64 {
     if r <= 0.0 {
         1.0
     } else if r >= 100.0 {
         4.5
     } else {
-        1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6
+        (1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6).max(1.0)
     }
 }
 
@@ -306,6 +308,8 @@ mod tests {
     #[test]
     fn r_to_mos_follows_annex_b() {
         assert_eq!((mos(-5.0), mos(0.0), mos(100.0), mos(120.0)), (1.0, 1.0, 4.5, 4.5));
+        // The cubic alone gives 0.99 at R = 4.3; a MOS is never below 1.
+        assert_eq!(mos(4.3), 1.0);
         close(mos(93.2), 4.41, 0.005, "93.2");
         close(mos(80.0), 4.02, 0.005, "80");
         close(mos(70.0), 3.60, 0.005, "70");
