@@ -37,11 +37,38 @@ pub enum EntryKind {
     File { size: u64 },
 }
 
+/// What a WAV's header says about sending it, for the mark on its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Ready,
+    Convert,
+    /// Broken or unsupported: never sent.
+    Refused,
+}
+
+impl Mark {
+    pub fn of(verdict: &crate::core::wav::Verdict) -> Mark {
+        use crate::core::wav::Verdict;
+        match verdict {
+            Verdict::Ready => Mark::Ready,
+            Verdict::Convert(_) => Mark::Convert,
+            Verdict::Unsupported(_) | Verdict::Broken(_) => Mark::Refused,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
     pub kind: EntryKind,
+    /// For a WAV file, its verdict once its header was read.
+    pub mark: Option<Mark>,
 }
+
+/// The row that goes up a folder.
+pub const PARENT: &str = "..";
+/// Its place in [`Browser::visible`]: not an index of `entries`.
+const PARENT_ROW: usize = usize::MAX;
 
 impl Entry {
     pub fn is_dir(&self) -> bool {
@@ -50,6 +77,10 @@ impl Entry {
 
     pub fn is_hidden(&self) -> bool {
         self.name.starts_with('.')
+    }
+
+    pub fn is_parent(&self) -> bool {
+        self.kind == EntryKind::Dir && self.name == PARENT
     }
 
     pub fn is_wav(&self) -> bool {
@@ -173,6 +204,10 @@ pub struct Browser {
     picking: Option<PathBuf>,
     /// Disk work not yet handed to the runner.
     requests: Vec<Request>,
+    /// The `..` row.
+    parent_row: Entry,
+    /// A folder being typed after `:`.
+    path_input: Option<String>,
 }
 
 impl Browser {
@@ -195,6 +230,8 @@ impl Browser {
             inspecting: Vec::new(),
             picking: None,
             requests: Vec::new(),
+            parent_row: Entry { name: PARENT.into(), kind: EntryKind::Dir, mark: None },
+            path_input: None,
         };
         b.go(start.to_path_buf(), None);
         b
@@ -240,6 +277,9 @@ impl Browser {
     pub fn on_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> BrowserAction {
         let Some(i) = self.inspecting.iter().position(|p| p == path) else { return BrowserAction::None };
         self.inspecting.swap_remove(i);
+        if let Ok(ins) = &result {
+            self.remember_mark(path, ins);
+        }
         let mut action = BrowserAction::None;
         if self.highlighted_file().as_deref() == Some(path) {
             if self.picking.as_deref() == Some(path) {
@@ -284,12 +324,22 @@ impl Browser {
         self.listing.as_ref().map(|p| p.dir.as_path())
     }
 
+    /// The rows shown: `..` first when there is a parent and no filter, then the entries.
     pub fn visible(&self) -> impl Iterator<Item = &Entry> {
-        self.visible.iter().map(|&i| &self.entries[i])
+        self.visible.iter().map(|&i| self.row(i))
     }
 
+    fn row(&self, i: usize) -> &Entry {
+        if i == PARENT_ROW {
+            &self.parent_row
+        } else {
+            &self.entries[i]
+        }
+    }
+
+    /// Entries shown, not counting `..`.
     pub fn visible_len(&self) -> usize {
-        self.visible.len()
+        self.visible.iter().filter(|&&i| i != PARENT_ROW).count()
     }
 
     pub fn selected(&self) -> usize {
@@ -297,7 +347,7 @@ impl Browser {
     }
 
     pub fn highlighted(&self) -> Option<&Entry> {
-        self.visible.get(self.selected).map(|&i| &self.entries[i])
+        self.visible.get(self.selected).map(|&i| self.row(i))
     }
 
     pub fn filter(&self) -> &Filter {
@@ -347,6 +397,7 @@ impl Browser {
         self.filter = Filter::Off;
         self.focus = Focus::Files;
         self.notice = None;
+        self.path_input = None;
         self.refilter(keep.as_deref());
         // A folder still being read (the pane was closed before it came) arrives as asked.
         if self.listing.is_none() {
@@ -393,15 +444,20 @@ impl Browser {
         self.refilter(keep.as_deref());
     }
 
-    /// Move the highlight by `by` rows, stopping at the ends.
+    /// Move the highlight by `by` rows, stopping at the ends. What the status line said
+    /// about the row left goes with it.
     pub fn move_by(&mut self, by: isize) {
         let last = self.visible.len().saturating_sub(1) as isize;
+        let was = self.selected;
         self.selected = (self.selected as isize).saturating_add(by).clamp(0, last) as usize;
+        if self.selected != was {
+            self.notice = None;
+        }
         self.refresh_info();
     }
 
     pub fn select_name(&mut self, name: &str) {
-        if let Some(pos) = self.visible.iter().position(|&i| self.entries[i].name == name) {
+        if let Some(pos) = self.visible.iter().position(|&i| self.row(i).name == name) {
             self.selected = pos;
         }
         self.refresh_info();
@@ -417,16 +473,45 @@ impl Browser {
     }
 
     /// Recompute the visible rows, keeping `keep` highlighted when it is still shown.
+    /// `..` leads when there is a parent and no filter; the first entry after it is
+    /// highlighted unless `keep` is shown.
     fn refilter(&mut self, keep: Option<&str>) {
-        self.visible = (0..self.entries.len()).filter(|&i| self.passes(&self.entries[i])).collect();
-        self.selected = keep
-            .and_then(|k| self.visible.iter().position(|&i| self.entries[i].name == k))
-            .unwrap_or(0);
+        let parent = self.cwd.parent().is_some() && self.filter == Filter::Off;
+        let entries = (0..self.entries.len()).filter(|&i| self.passes(&self.entries[i]));
+        self.visible = parent.then_some(PARENT_ROW).into_iter().chain(entries).collect();
+        let first = usize::from(parent && self.visible.len() > 1);
+        self.selected = keep.and_then(|k| self.visible.iter().position(|&i| self.row(i).name == k)).unwrap_or(first);
         self.refresh_info();
     }
 
     fn highlighted_file(&self) -> Option<PathBuf> {
         self.highlighted().filter(|e| !e.is_dir()).map(|e| self.cwd.join(&e.name))
+    }
+
+    /// A header read: the file's row shows its verdict.
+    fn remember_mark(&mut self, path: &Path, ins: &Inspection) {
+        if path.parent() != Some(self.cwd.as_path()) {
+            return;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy());
+        if let Some(e) = self.entries.iter_mut().find(|e| Some(e.name.as_str()) == name.as_deref()) {
+            e.mark = Some(Mark::of(&ins.verdict));
+        }
+    }
+
+    /// The path typed after `:`, while it is being typed.
+    pub fn path_input(&self) -> Option<&str> {
+        self.path_input.as_deref()
+    }
+
+    /// Go to a typed path: `~` is home, a relative path is under the folder shown.
+    pub fn go_typed(&mut self, typed: &str) {
+        let typed = typed.trim();
+        let dir = match (typed.strip_prefix('~'), &self.home) {
+            (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+            _ => self.cwd.join(typed),
+        };
+        self.go(dir, None);
     }
 
     /// The highlight may have changed: drop what belongs to another file, ask for its header.
@@ -459,6 +544,10 @@ impl Browser {
     /// been read again (the file may have changed since it was highlighted).
     fn activate(&mut self) -> BrowserAction {
         let Some(entry) = self.highlighted().cloned() else { return BrowserAction::None };
+        if entry.is_parent() {
+            self.parent();
+            return BrowserAction::None;
+        }
         let path = self.cwd.join(&entry.name);
         if entry.is_dir() {
             self.go(path, None);
