@@ -1,7 +1,8 @@
 //! The file browser, all of it in this folder: the pane's state here (where it is, what it
 //! lists, what is highlighted, the filter being typed, the header of the highlighted WAV),
-//! its keys in [`keys`], its rendering in [`view`], its disk reads in [`disk`], and what a
-//! pick means for the app (upload, convert, refuse) in [`pick`].
+//! its types in [`types`], the reads it asks for and their answers in [`reads`], its keys in
+//! [`keys`], its rendering in [`view`], its disk reads in [`disk`], and what a pick means
+//! for the app (upload, convert, refuse) in [`pick`].
 //!
 //! The state never touches the disk: on a slow or network drive that would freeze the keys
 //! and the redraw. What it needs read is queued as a [`Request`] ([`Browser::take_requests`]);
@@ -13,6 +14,8 @@
 pub mod disk;
 pub mod keys;
 pub mod pick;
+mod reads;
+mod types;
 pub mod view;
 #[cfg(test)]
 mod tests;
@@ -21,161 +24,14 @@ use std::path::{Path, PathBuf};
 
 pub use disk::{list, read_dir};
 pub use pick::ConvertOffer;
-
-use crate::core::convert::Inspection;
-use crate::core::protocol::WavName;
+pub use types::*;
+use types::{Arrival, PendingList, PARENT_ROW};
 
 /// Rows a PageUp/PageDown moves.
 const PAGE: usize = 10;
 /// Headers read at once. A file that never answers (a FIFO, a dead mount) holds one slot,
 /// not the info box; holding a key down over a long list does not queue a read per row.
 const MAX_INSPECTING: usize = 4;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Dir,
-    File { size: u64 },
-}
-
-/// What a WAV's header says about sending it, for the mark on its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    Ready,
-    Convert,
-    /// Broken or unsupported: never sent.
-    Refused,
-}
-
-impl Mark {
-    pub fn of(verdict: &crate::core::wav::Verdict) -> Mark {
-        use crate::core::wav::Verdict;
-        match verdict {
-            Verdict::Ready => Mark::Ready,
-            Verdict::Convert(_) => Mark::Convert,
-            Verdict::Unsupported(_) | Verdict::Broken(_) => Mark::Refused,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub name: String,
-    pub kind: EntryKind,
-    /// For a WAV file, its verdict once its header was read.
-    pub mark: Option<Mark>,
-}
-
-/// The row that goes up a folder.
-pub const PARENT: &str = "..";
-/// Its place in [`Browser::visible`]: not an index of `entries`.
-const PARENT_ROW: usize = usize::MAX;
-
-impl Entry {
-    pub fn is_dir(&self) -> bool {
-        self.kind == EntryKind::Dir
-    }
-
-    pub fn is_hidden(&self) -> bool {
-        self.name.starts_with('.')
-    }
-
-    pub fn is_parent(&self) -> bool {
-        self.kind == EntryKind::Dir && self.name == PARENT
-    }
-
-    pub fn is_wav(&self) -> bool {
-        !self.is_dir() && Path::new(&self.name).extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-    }
-}
-
-/// Which files the list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Show {
-    /// Folders and `.wav` files, hidden ones left out.
-    Wavs,
-    /// Every folder and file, hidden ones too.
-    All,
-}
-
-/// The name filter, started with `/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    Off,
-    /// Being typed: letters go into the filter, not to the key bindings.
-    Typing(String),
-    /// Typed and kept; the keys navigate again.
-    Applied(String),
-}
-
-impl Filter {
-    pub fn text(&self) -> &str {
-        match self {
-            Filter::Off => "",
-            Filter::Typing(t) | Filter::Applied(t) => t,
-        }
-    }
-}
-
-/// Which of the pane's two lists takes the arrow keys and Enter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Files,
-    Acked,
-}
-
-/// The header of the highlighted file, or why it could not be read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileInfo {
-    pub path: PathBuf,
-    pub inspection: Result<Inspection, String>,
-}
-
-/// What the app should do after a key (or after a header it waited for arrived).
-#[derive(Debug, Clone, PartialEq)]
-pub enum BrowserAction {
-    None,
-    Close,
-    /// A file was chosen; its inspection, read after Enter, says whether it is ready,
-    /// convertible or broken.
-    Pick { path: PathBuf, inspection: Inspection },
-    /// Play an acknowledged upload on the server.
-    Play(WavName),
-}
-
-/// Disk work the pane asks for. The answers go to [`Browser::on_listed`] and
-/// [`Browser::on_inspected`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// List a folder with [`list`].
-    List(PathBuf),
-    /// Read the head of a file with [`crate::core::convert::inspect`].
-    Inspect(PathBuf),
-}
-
-/// A folder as [`list`] read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listing {
-    /// The folder, made absolute when it was asked for relative or with `..` in it.
-    pub dir: PathBuf,
-    /// Folders first, each group by name.
-    pub entries: Vec<Entry>,
-}
-
-/// What a listing does when it arrives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Arrival {
-    /// Go into the folder (the filter and the notice go), highlighting `select` if it is there.
-    Enter { select: Option<String> },
-    /// The folder shown, read again: the filter and the highlighted entry stay.
-    Refresh,
-}
-
-/// The listing asked for last; an answer for any other folder is stale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PendingList {
-    dir: PathBuf,
-    then: Arrival,
-}
 
 #[derive(Debug, Clone)]
 pub struct Browser {
@@ -240,63 +96,6 @@ impl Browser {
     /// The user's home folder from the environment.
     pub fn env_home() -> Option<PathBuf> {
         std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
-    }
-
-    // ---- disk work, asked for and answered -------------------------------------------------
-
-    /// The reads asked for since the last call, for the runner to do off the UI thread.
-    pub fn take_requests(&mut self) -> Vec<Request> {
-        std::mem::take(&mut self.requests)
-    }
-
-    /// Fold the answer to a [`Request::List`] of `dir`. A folder that cannot be read leaves
-    /// the pane where it was, with the reason as its notice.
-    pub fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) {
-        let Some(pending) = self.listing.take_if(|p| p.dir == dir) else { return };
-        match (result, pending.then) {
-            (Ok(listing), Arrival::Enter { select }) => {
-                self.cwd = listing.dir;
-                self.entries = listing.entries;
-                self.filter = Filter::Off;
-                self.notice = None;
-                self.picking = None;
-                self.refilter(select.as_deref());
-            }
-            (Ok(listing), Arrival::Refresh) => {
-                let keep = self.highlighted().map(|e| e.name.clone());
-                self.entries = listing.entries;
-                self.refilter(keep.as_deref());
-            }
-            (Err(e), Arrival::Enter { .. }) => self.notice = Some(format!("cannot open {}: {e}", dir.display())),
-            (Err(e), Arrival::Refresh) => self.notice = Some(format!("cannot read {}: {e}", dir.display())),
-        }
-    }
-
-    /// Fold the answer to a [`Request::Inspect`] of `path`. It fills the info box when the
-    /// file is still highlighted, and is the pick when Enter was pressed on it.
-    pub fn on_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> BrowserAction {
-        let Some(i) = self.inspecting.iter().position(|p| p == path) else { return BrowserAction::None };
-        self.inspecting.swap_remove(i);
-        if let Ok(ins) = &result {
-            self.remember_mark(path, ins);
-        }
-        let mut action = BrowserAction::None;
-        if self.highlighted_file().as_deref() == Some(path) {
-            if self.picking.as_deref() == Some(path) {
-                self.picking = None;
-                action = match &result {
-                    Ok(inspection) => BrowserAction::Pick { path: path.to_path_buf(), inspection: inspection.clone() },
-                    Err(e) => {
-                        self.notice = Some(format!("cannot read {}: {e}", shown(path)));
-                        BrowserAction::None
-                    }
-                };
-            }
-            self.info = Some(FileInfo { path: path.to_path_buf(), inspection: result });
-        }
-        // The highlight may have moved on while this one was read.
-        self.ask_inspect();
-        action
     }
 
     // ---- what the renderer reads ----------------------------------------------------------
@@ -414,13 +213,6 @@ impl Browser {
         self.ask_list(dir, Arrival::Enter { select: then_select });
     }
 
-    /// Ask for a listing; it replaces the one asked for before, whose answer is then stale.
-    fn ask_list(&mut self, dir: PathBuf, then: Arrival) {
-        if self.listing.as_ref().is_none_or(|p| p.dir != dir) {
-            self.requests.push(Request::List(dir.clone()));
-        }
-        self.listing = Some(PendingList { dir, then });
-    }
 
     pub fn parent(&mut self) {
         let Some(parent) = self.cwd.parent().map(Path::to_path_buf) else { return };
@@ -488,16 +280,6 @@ impl Browser {
         self.highlighted().filter(|e| !e.is_dir()).map(|e| self.cwd.join(&e.name))
     }
 
-    /// A header read: the file's row shows its verdict.
-    fn remember_mark(&mut self, path: &Path, ins: &Inspection) {
-        if path.parent() != Some(self.cwd.as_path()) {
-            return;
-        }
-        let name = path.file_name().map(|n| n.to_string_lossy());
-        if let Some(e) = self.entries.iter_mut().find(|e| Some(e.name.as_str()) == name.as_deref()) {
-            e.mark = Some(Mark::of(&ins.verdict));
-        }
-    }
 
     /// The path typed after `:`, while it is being typed.
     pub fn path_input(&self) -> Option<&str> {
@@ -526,19 +308,6 @@ impl Browser {
         self.ask_inspect();
     }
 
-    /// Ask for the highlighted file's header when the info box lacks it or Enter wants it
-    /// read again, unless it is being read already or too many reads are under way (the
-    /// next answer asks again).
-    fn ask_inspect(&mut self) {
-        let Some(path) = self.highlighted_file() else { return };
-        let known = self.info.as_ref().is_some_and(|i| i.path == path);
-        let wanted = !known || self.picking.as_ref() == Some(&path);
-        if !wanted || self.inspecting.contains(&path) || self.inspecting.len() >= MAX_INSPECTING {
-            return;
-        }
-        self.requests.push(Request::Inspect(path.clone()));
-        self.inspecting.push(path);
-    }
 
     /// Enter on the highlighted row: go into a folder, or pick a file once its header has
     /// been read again (the file may have changed since it was highlighted).
