@@ -118,8 +118,9 @@ fn press(b: &mut Browser, keys: &str) -> BrowserAction {
     last
 }
 
+/// The entries shown, without the `..` row.
 fn names(b: &Browser) -> Vec<String> {
-    b.visible().map(|e| e.name.clone()).collect()
+    b.visible().filter(|e| !e.is_parent()).map(|e| e.name.clone()).collect()
 }
 
 fn highlighted(b: &Browser) -> String {
@@ -162,15 +163,17 @@ fn walks_down_up_and_home() {
     hit(&mut b, KeyCode::Right, &[]);
     assert_eq!(b.cwd_label(), "~/music/Empty");
     assert!(names(&b).is_empty());
+    // Only `..` is there to highlight: Enter on it goes up.
+    assert_eq!(highlighted(&b), "..");
     assert_eq!(hit(&mut b, KeyCode::Enter, &[]), BrowserAction::None);
-    hit(&mut b, KeyCode::Left, &[]);
+    assert_eq!(b.cwd_label(), "~/music");
     hit(&mut b, KeyCode::Left, &[]);
     assert_eq!(b.cwd_label(), "~");
     assert_eq!(highlighted(&b), "music");
     press(&mut b, "jjjj");
     assert_eq!(highlighted(&b), "other", "moving stops at the last row");
     press(&mut b, "kkkkk");
-    assert_eq!(highlighted(&b), "music");
+    assert_eq!(highlighted(&b), "..", "the top row is the parent");
     hit(&mut b, KeyCode::End, &[]);
     assert_eq!(highlighted(&b), "other");
     hit(&mut b, KeyCode::Enter, &[]);
@@ -451,4 +454,48 @@ fn snapshot_pane_over_the_dashboard_and_the_convert_offer() {
     select(app.browser.as_mut().unwrap(), "long.wav");
     app_key(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("dashboard_first_part_offer", draw_app(&app, 100, 26));
+}
+
+#[test]
+fn a_typed_path_the_parent_row_and_verdict_marks() {
+    let t = tree();
+    let mut b = open(&t.music(), Some(t.home.clone()));
+    // Every WAV row carries its verdict from the listing.
+    let mark = |b: &Browser, n: &str| b.visible().find(|e| e.name == n).and_then(|e| e.mark);
+    assert_eq!(mark(&b, "a-ready.wav"), Some(browser::Mark::Ready));
+    assert_eq!(mark(&b, "B-stereo.WAV"), Some(browser::Mark::Convert));
+    assert_eq!(mark(&b, "broken.wav"), Some(browser::Mark::Refused));
+    assert_eq!(mark(&b, "assets"), None);
+    // `:` takes a folder: relative to the one shown, or from home with `~`.
+    press(&mut b, ":assets");
+    assert_eq!(b.path_input(), Some("assets"));
+    hit(&mut b, KeyCode::Enter, &[]);
+    settle(&mut b);
+    assert_eq!(b.cwd(), t.music().join("assets"));
+    press(&mut b, ":~/other");
+    hit(&mut b, KeyCode::Enter, &[]);
+    settle(&mut b);
+    assert_eq!(b.cwd_label(), "~/other");
+    // A folder that is not there says so and stays.
+    press(&mut b, ":nope");
+    hit(&mut b, KeyCode::Enter, &[]);
+    settle(&mut b);
+    assert_eq!(b.cwd_label(), "~/other");
+    assert!(b.notice().unwrap().starts_with("cannot open"), "{:?}", b.notice());
+    // Esc forgets what was typed; the pane stays open.
+    press(&mut b, ":xyz");
+    assert_eq!(hit(&mut b, KeyCode::Esc, &[]), BrowserAction::None);
+    assert_eq!(b.path_input(), None);
+    // `..` leads and goes up; moving clears the notice.
+    press(&mut b, ":~/music");
+    hit(&mut b, KeyCode::Enter, &[]);
+    assert_eq!(highlighted(&b), "assets", "the first entry, not `..`, is highlighted");
+    b.set_notice("old news");
+    press(&mut b, "k");
+    assert_eq!(b.notice(), None);
+    assert_eq!(highlighted(&b), "..");
+    hit(&mut b, KeyCode::Enter, &[]);
+    assert_eq!(b.cwd_label(), "~");
+    // q closes the pane like Esc.
+    assert_eq!(hit(&mut b, KeyCode::Char('q'), &[]), BrowserAction::Close);
 }

@@ -123,3 +123,30 @@ fn a_file_that_never_answers_freezes_nothing() {
     let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
     assert!(s.contains("sipdeck exited with 0"), "{s}");
 }
+
+/// A folder typed after `:`, the `..` row, marks on the rows, and the call header and RTP
+/// totals still in view while the pane is open.
+#[test]
+fn typed_path_parent_row_and_totals() {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let cwd = tempfile::tempdir().unwrap();
+    let cmd = format!("{} --demo --wav-dir '{repo}'", sipdeck());
+    let t = Tmux::start(&cmd, cwd.path(), 100, 30, &[]);
+    t.wait_for("connection", WAIT, |s| s.contains("● connected"));
+    t.keys(&["5"]);
+    t.wait_for("the pane", WAIT, |s| s.contains("Upload a WAV:") && s.contains("../"));
+    t.keys(&[":"]);
+    typed(&t, "assets");
+    let s = t.wait_for("the typed path", WAIT, |s| s.contains(":assets"));
+    assert!(s.contains("Enter goes, Esc cancels"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("assets/", WAIT, |s| s.contains("tone-8k-mulaw.wav") && s.contains("✓ tone-8k-mulaw.wav"));
+    assert!(s.contains("~ chord-44k-stereo.wav"), "the convert mark:\n{s}");
+    assert!(s.contains("Server ws://") && s.contains("RTP 0 packets"), "header and totals in view:\n{s}");
+    // q closes the pane.
+    t.keys(&["q"]);
+    t.wait_for("the pane to close", WAIT, |s| !s.contains("Upload a WAV:"));
+    t.keys(&["8"]);
+    let s = t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with"));
+    assert!(s.contains("sipdeck exited with 0"), "{s}");
+}

@@ -4,13 +4,14 @@
 use std::io;
 use std::path::{Component, Path};
 
-use super::{Entry, EntryKind, Listing};
+use super::{Entry, EntryKind, Listing, Mark};
 
 /// List a folder: folders first, then files, each group sorted by name ignoring case.
 /// Symbolic links count as what they point to; a dangling link is a file of size 0.
 /// Blocks on the disk: the app never calls it; the runner does, on a blocking thread.
 pub fn read_dir(dir: &Path) -> io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
+    let mut marked = 0;
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
@@ -19,10 +20,28 @@ pub fn read_dir(dir: &Path) -> io::Result<Vec<Entry>> {
             Ok(m) => EntryKind::File { size: m.len() },
             Err(_) => EntryKind::File { size: 0 },
         };
-        entries.push(Entry { name, kind });
+        let mark = match &kind {
+            EntryKind::File { .. } if marked < MAX_MARKED => mark_of(&e.path(), &name),
+            _ => None,
+        };
+        marked += usize::from(mark.is_some());
+        entries.push(Entry { name, kind, mark });
     }
     sort_entries(&mut entries);
     Ok(entries)
+}
+
+/// WAV headers read per listing for the marks; past that the rows wait for a highlight.
+const MAX_MARKED: usize = 200;
+
+/// The verdict mark of a regular `.wav` file (a FIFO or device is never opened: it could
+/// block the listing).
+fn mark_of(path: &Path, name: &str) -> Option<Mark> {
+    let wav = Path::new(name).extension().is_some_and(|x| x.eq_ignore_ascii_case("wav"));
+    if !wav || !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    crate::client::files::inspect(path).ok().map(|ins| Mark::of(&ins.verdict))
 }
 
 /// Answer a [`Request::List`]: [`read_dir`], with the folder made absolute first when it is
@@ -51,7 +70,7 @@ mod tests {
     use super::*;
 
     fn e(name: &str, dir: bool) -> Entry {
-        Entry { name: name.into(), kind: if dir { EntryKind::Dir } else { EntryKind::File { size: 1 } } }
+        Entry { name: name.into(), kind: if dir { EntryKind::Dir } else { EntryKind::File { size: 1 } }, mark: None }
     }
 
     #[test]

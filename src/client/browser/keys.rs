@@ -13,6 +13,8 @@ pub enum PaneAction {
     Parent,
     Home,
     Filter,
+    /// Type the folder to go to.
+    TypePath,
     ToggleAll,
     SwitchList,
     Play,
@@ -48,6 +50,7 @@ pub const PANE_KEYS: &[PaneBinding] = &[
     bind(&[Key::Backspace, Key::Left], PaneAction::Parent,    Some("up")),
     bind(&[C('~')],                   PaneAction::Home,       Some("home")),
     bind(&[C('/')],                   PaneAction::Filter,     Some("filter")),
+    bind(&[C(':')],                   PaneAction::TypePath,   Some("path")),
     bind(&[C('a')],                   PaneAction::ToggleAll,  Some("all")),
     bind(&[Key::Tab, Key::BackTab],   PaneAction::SwitchList, Some("lists")),
     bind(&[C('6')],                   PaneAction::Play,       Some("play")),
@@ -88,6 +91,9 @@ impl Browser {
         if let Filter::Typing(text) = &self.filter {
             let text = text.clone();
             return self.on_filter_key(key, text);
+        }
+        if let Some(text) = self.path_input.take() {
+            return self.on_path_key(key, text);
         }
         let Some(action) = pane_action(key) else { return BrowserAction::None };
         match (self.focus, action) {
@@ -146,6 +152,7 @@ impl Browser {
             PaneAction::Parent => self.parent(),
             PaneAction::Home => self.home(),
             PaneAction::Filter => self.filter = Filter::Typing(self.filter.text().to_string()),
+            PaneAction::TypePath => self.path_input = Some(String::new()),
             PaneAction::ToggleAll => self.toggle_show(),
             PaneAction::Into | PaneAction::SwitchList | PaneAction::Play | PaneAction::Close => {}
         }
@@ -184,6 +191,26 @@ impl Browser {
         }
         self.filter = Filter::Typing(text);
         self.refilter(keep.as_deref());
+        BrowserAction::None
+    }
+
+    /// Typing a folder after `:`: Enter goes there, Esc forgets it.
+    fn on_path_key(&mut self, key: Key, mut text: String) -> BrowserAction {
+        match key {
+            Key::Enter => {
+                if !text.trim().is_empty() {
+                    self.go_typed(&text);
+                }
+                return BrowserAction::None;
+            }
+            Key::Esc => return BrowserAction::None,
+            Key::Backspace => {
+                text.pop();
+            }
+            Key::Char(c) => text.push(c),
+            _ => {}
+        }
+        self.path_input = Some(text);
         BrowserAction::None
     }
 

@@ -1,7 +1,8 @@
 //! The file browser, all of it in this folder: the pane's state here (where it is, what it
 //! lists, what is highlighted, the filter being typed, the header of the highlighted WAV),
-//! its keys in [`keys`], its rendering in [`view`], its disk reads in [`disk`], and what a
-//! pick means for the app (upload, convert, refuse) in [`pick`].
+//! its types in [`types`], the reads it asks for and their answers in [`reads`], its keys in
+//! [`keys`], its rendering in [`view`], its disk reads in [`disk`], and what a pick means
+//! for the app (upload, convert, refuse) in [`pick`].
 //!
 //! The state never touches the disk: on a slow or network drive that would freeze the keys
 //! and the redraw. What it needs read is queued as a [`Request`] ([`Browser::take_requests`]);
@@ -13,6 +14,8 @@
 pub mod disk;
 pub mod keys;
 pub mod pick;
+mod reads;
+mod types;
 pub mod view;
 #[cfg(test)]
 mod tests;
@@ -21,130 +24,14 @@ use std::path::{Path, PathBuf};
 
 pub use disk::{list, read_dir};
 pub use pick::ConvertOffer;
-
-use crate::core::convert::Inspection;
-use crate::core::protocol::WavName;
+pub use types::*;
+use types::{Arrival, PendingList, PARENT_ROW};
 
 /// Rows a PageUp/PageDown moves.
 const PAGE: usize = 10;
 /// Headers read at once. A file that never answers (a FIFO, a dead mount) holds one slot,
 /// not the info box; holding a key down over a long list does not queue a read per row.
 const MAX_INSPECTING: usize = 4;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Dir,
-    File { size: u64 },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub name: String,
-    pub kind: EntryKind,
-}
-
-impl Entry {
-    pub fn is_dir(&self) -> bool {
-        self.kind == EntryKind::Dir
-    }
-
-    pub fn is_hidden(&self) -> bool {
-        self.name.starts_with('.')
-    }
-
-    pub fn is_wav(&self) -> bool {
-        !self.is_dir() && Path::new(&self.name).extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-    }
-}
-
-/// Which files the list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Show {
-    /// Folders and `.wav` files, hidden ones left out.
-    Wavs,
-    /// Every folder and file, hidden ones too.
-    All,
-}
-
-/// The name filter, started with `/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    Off,
-    /// Being typed: letters go into the filter, not to the key bindings.
-    Typing(String),
-    /// Typed and kept; the keys navigate again.
-    Applied(String),
-}
-
-impl Filter {
-    pub fn text(&self) -> &str {
-        match self {
-            Filter::Off => "",
-            Filter::Typing(t) | Filter::Applied(t) => t,
-        }
-    }
-}
-
-/// Which of the pane's two lists takes the arrow keys and Enter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Files,
-    Acked,
-}
-
-/// The header of the highlighted file, or why it could not be read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileInfo {
-    pub path: PathBuf,
-    pub inspection: Result<Inspection, String>,
-}
-
-/// What the app should do after a key (or after a header it waited for arrived).
-#[derive(Debug, Clone, PartialEq)]
-pub enum BrowserAction {
-    None,
-    Close,
-    /// A file was chosen; its inspection, read after Enter, says whether it is ready,
-    /// convertible or broken.
-    Pick { path: PathBuf, inspection: Inspection },
-    /// Play an acknowledged upload on the server.
-    Play(WavName),
-}
-
-/// Disk work the pane asks for. The answers go to [`Browser::on_listed`] and
-/// [`Browser::on_inspected`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// List a folder with [`list`].
-    List(PathBuf),
-    /// Read the head of a file with [`crate::client::files::inspect`].
-    Inspect(PathBuf),
-}
-
-/// A folder as [`list`] read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listing {
-    /// The folder, made absolute when it was asked for relative or with `..` in it.
-    pub dir: PathBuf,
-    /// Folders first, each group by name.
-    pub entries: Vec<Entry>,
-}
-
-/// What a listing does when it arrives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Arrival {
-    /// Go into the folder (the filter and the notice go), highlighting `select` if it is there.
-    Enter { select: Option<String> },
-    /// The folder shown, read again: the filter and the highlighted entry stay.
-    Refresh,
-}
-
-/// The listing asked for last; an answer for any other folder is stale.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PendingList {
-    dir: PathBuf,
-    then: Arrival,
-}
 
 #[derive(Debug, Clone)]
 pub struct Browser {
@@ -173,6 +60,10 @@ pub struct Browser {
     picking: Option<PathBuf>,
     /// Disk work not yet handed to the runner.
     requests: Vec<Request>,
+    /// The `..` row.
+    parent_row: Entry,
+    /// A folder being typed after `:`.
+    path_input: Option<String>,
 }
 
 impl Browser {
@@ -195,6 +86,8 @@ impl Browser {
             inspecting: Vec::new(),
             picking: None,
             requests: Vec::new(),
+            parent_row: Entry { name: PARENT.into(), kind: EntryKind::Dir, mark: None },
+            path_input: None,
         };
         b.go(start.to_path_buf(), None);
         b
@@ -203,60 +96,6 @@ impl Browser {
     /// The user's home folder from the environment.
     pub fn env_home() -> Option<PathBuf> {
         std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
-    }
-
-    // ---- disk work, asked for and answered -------------------------------------------------
-
-    /// The reads asked for since the last call, for the runner to do off the UI thread.
-    pub fn take_requests(&mut self) -> Vec<Request> {
-        std::mem::take(&mut self.requests)
-    }
-
-    /// Fold the answer to a [`Request::List`] of `dir`. A folder that cannot be read leaves
-    /// the pane where it was, with the reason as its notice.
-    pub fn on_listed(&mut self, dir: &Path, result: Result<Listing, String>) {
-        let Some(pending) = self.listing.take_if(|p| p.dir == dir) else { return };
-        match (result, pending.then) {
-            (Ok(listing), Arrival::Enter { select }) => {
-                self.cwd = listing.dir;
-                self.entries = listing.entries;
-                self.filter = Filter::Off;
-                self.notice = None;
-                self.picking = None;
-                self.refilter(select.as_deref());
-            }
-            (Ok(listing), Arrival::Refresh) => {
-                let keep = self.highlighted().map(|e| e.name.clone());
-                self.entries = listing.entries;
-                self.refilter(keep.as_deref());
-            }
-            (Err(e), Arrival::Enter { .. }) => self.notice = Some(format!("cannot open {}: {e}", dir.display())),
-            (Err(e), Arrival::Refresh) => self.notice = Some(format!("cannot read {}: {e}", dir.display())),
-        }
-    }
-
-    /// Fold the answer to a [`Request::Inspect`] of `path`. It fills the info box when the
-    /// file is still highlighted, and is the pick when Enter was pressed on it.
-    pub fn on_inspected(&mut self, path: &Path, result: Result<Inspection, String>) -> BrowserAction {
-        let Some(i) = self.inspecting.iter().position(|p| p == path) else { return BrowserAction::None };
-        self.inspecting.swap_remove(i);
-        let mut action = BrowserAction::None;
-        if self.highlighted_file().as_deref() == Some(path) {
-            if self.picking.as_deref() == Some(path) {
-                self.picking = None;
-                action = match &result {
-                    Ok(inspection) => BrowserAction::Pick { path: path.to_path_buf(), inspection: inspection.clone() },
-                    Err(e) => {
-                        self.notice = Some(format!("cannot read {}: {e}", shown(path)));
-                        BrowserAction::None
-                    }
-                };
-            }
-            self.info = Some(FileInfo { path: path.to_path_buf(), inspection: result });
-        }
-        // The highlight may have moved on while this one was read.
-        self.ask_inspect();
-        action
     }
 
     // ---- what the renderer reads ----------------------------------------------------------
@@ -284,12 +123,22 @@ impl Browser {
         self.listing.as_ref().map(|p| p.dir.as_path())
     }
 
+    /// The rows shown: `..` first when there is a parent and no filter, then the entries.
     pub fn visible(&self) -> impl Iterator<Item = &Entry> {
-        self.visible.iter().map(|&i| &self.entries[i])
+        self.visible.iter().map(|&i| self.row(i))
     }
 
+    fn row(&self, i: usize) -> &Entry {
+        if i == PARENT_ROW {
+            &self.parent_row
+        } else {
+            &self.entries[i]
+        }
+    }
+
+    /// Entries shown, not counting `..`.
     pub fn visible_len(&self) -> usize {
-        self.visible.len()
+        self.visible.iter().filter(|&&i| i != PARENT_ROW).count()
     }
 
     pub fn selected(&self) -> usize {
@@ -297,7 +146,7 @@ impl Browser {
     }
 
     pub fn highlighted(&self) -> Option<&Entry> {
-        self.visible.get(self.selected).map(|&i| &self.entries[i])
+        self.visible.get(self.selected).map(|&i| self.row(i))
     }
 
     pub fn filter(&self) -> &Filter {
@@ -347,6 +196,7 @@ impl Browser {
         self.filter = Filter::Off;
         self.focus = Focus::Files;
         self.notice = None;
+        self.path_input = None;
         self.refilter(keep.as_deref());
         // A folder still being read (the pane was closed before it came) arrives as asked.
         if self.listing.is_none() {
@@ -363,13 +213,6 @@ impl Browser {
         self.ask_list(dir, Arrival::Enter { select: then_select });
     }
 
-    /// Ask for a listing; it replaces the one asked for before, whose answer is then stale.
-    fn ask_list(&mut self, dir: PathBuf, then: Arrival) {
-        if self.listing.as_ref().is_none_or(|p| p.dir != dir) {
-            self.requests.push(Request::List(dir.clone()));
-        }
-        self.listing = Some(PendingList { dir, then });
-    }
 
     pub fn parent(&mut self) {
         let Some(parent) = self.cwd.parent().map(Path::to_path_buf) else { return };
@@ -393,15 +236,20 @@ impl Browser {
         self.refilter(keep.as_deref());
     }
 
-    /// Move the highlight by `by` rows, stopping at the ends.
+    /// Move the highlight by `by` rows, stopping at the ends. What the status line said
+    /// about the row left goes with it.
     pub fn move_by(&mut self, by: isize) {
         let last = self.visible.len().saturating_sub(1) as isize;
+        let was = self.selected;
         self.selected = (self.selected as isize).saturating_add(by).clamp(0, last) as usize;
+        if self.selected != was {
+            self.notice = None;
+        }
         self.refresh_info();
     }
 
     pub fn select_name(&mut self, name: &str) {
-        if let Some(pos) = self.visible.iter().position(|&i| self.entries[i].name == name) {
+        if let Some(pos) = self.visible.iter().position(|&i| self.row(i).name == name) {
             self.selected = pos;
         }
         self.refresh_info();
@@ -417,16 +265,35 @@ impl Browser {
     }
 
     /// Recompute the visible rows, keeping `keep` highlighted when it is still shown.
+    /// `..` leads when there is a parent and no filter; the first entry after it is
+    /// highlighted unless `keep` is shown.
     fn refilter(&mut self, keep: Option<&str>) {
-        self.visible = (0..self.entries.len()).filter(|&i| self.passes(&self.entries[i])).collect();
-        self.selected = keep
-            .and_then(|k| self.visible.iter().position(|&i| self.entries[i].name == k))
-            .unwrap_or(0);
+        let parent = self.cwd.parent().is_some() && self.filter == Filter::Off;
+        let entries = (0..self.entries.len()).filter(|&i| self.passes(&self.entries[i]));
+        self.visible = parent.then_some(PARENT_ROW).into_iter().chain(entries).collect();
+        let first = usize::from(parent && self.visible.len() > 1);
+        self.selected = keep.and_then(|k| self.visible.iter().position(|&i| self.row(i).name == k)).unwrap_or(first);
         self.refresh_info();
     }
 
     fn highlighted_file(&self) -> Option<PathBuf> {
         self.highlighted().filter(|e| !e.is_dir()).map(|e| self.cwd.join(&e.name))
+    }
+
+
+    /// The path typed after `:`, while it is being typed.
+    pub fn path_input(&self) -> Option<&str> {
+        self.path_input.as_deref()
+    }
+
+    /// Go to a typed path: `~` is home, a relative path is under the folder shown.
+    pub fn go_typed(&mut self, typed: &str) {
+        let typed = typed.trim();
+        let dir = match (typed.strip_prefix('~'), &self.home) {
+            (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+            _ => self.cwd.join(typed),
+        };
+        self.go(dir, None);
     }
 
     /// The highlight may have changed: drop what belongs to another file, ask for its header.
@@ -441,24 +308,15 @@ impl Browser {
         self.ask_inspect();
     }
 
-    /// Ask for the highlighted file's header when the info box lacks it or Enter wants it
-    /// read again, unless it is being read already or too many reads are under way (the
-    /// next answer asks again).
-    fn ask_inspect(&mut self) {
-        let Some(path) = self.highlighted_file() else { return };
-        let known = self.info.as_ref().is_some_and(|i| i.path == path);
-        let wanted = !known || self.picking.as_ref() == Some(&path);
-        if !wanted || self.inspecting.contains(&path) || self.inspecting.len() >= MAX_INSPECTING {
-            return;
-        }
-        self.requests.push(Request::Inspect(path.clone()));
-        self.inspecting.push(path);
-    }
 
     /// Enter on the highlighted row: go into a folder, or pick a file once its header has
     /// been read again (the file may have changed since it was highlighted).
     fn activate(&mut self) -> BrowserAction {
         let Some(entry) = self.highlighted().cloned() else { return BrowserAction::None };
+        if entry.is_parent() {
+            self.parent();
+            return BrowserAction::None;
+        }
         let path = self.cwd.join(&entry.name);
         if entry.is_dir() {
             self.go(path, None);

@@ -11,7 +11,7 @@ fn key(k: Key) -> Key {
 }
 
 fn e(name: &str, dir: bool) -> Entry {
-    Entry { name: name.into(), kind: if dir { EntryKind::Dir } else { EntryKind::File { size: 1 } } }
+    Entry { name: name.into(), kind: if dir { EntryKind::Dir } else { EntryKind::File { size: 1 } }, mark: None }
 }
 
 fn listing(dir: &str, entries: &[Entry]) -> Result<Listing, String> {

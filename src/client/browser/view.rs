@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, HighlightSpacing, List, ListItem, 
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr as _;
 
-use super::{Browser, Entry, EntryKind, FileInfo, Filter, Focus, Show};
+use super::{Browser, Entry, EntryKind, FileInfo, Filter, Focus, Mark, Show};
 use crate::client::ui::{size, Theme};
 use super::ConvertOffer;
 use crate::core::convert::{self, Length};
@@ -62,7 +62,7 @@ fn file_list(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
         .title(Span::styled(format!(" Files ({}) ", pane.visible_len()), theme.title()));
     let width = (block.inner(area).width as usize).saturating_sub(MARK.len());
     let items: Vec<ListItem> = pane.visible().map(|e| ListItem::new(row(e, width, theme))).collect();
-    if items.is_empty() {
+    if pane.visible_len() == 0 {
         let why = match (pane.filter(), pane.show()) {
             _ if pane.reading().is_some() => "Reading the folder…",
             (Filter::Off, Show::Wavs) => "No folders or .wav files here (a shows all files).",
@@ -79,41 +79,43 @@ fn file_list(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
     f.render_stateful_widget(list, area, &mut state);
 }
 
-/// `name/` or `name` on the left, the size (or "folder") on the right.
+/// The verdict mark before a WAV's name: ready, to convert, refused, or not read yet.
+fn mark<'a>(e: &Entry, theme: &Theme) -> Span<'a> {
+    match (e.is_wav(), e.mark) {
+        (false, _) => Span::raw("  "),
+        (true, Some(Mark::Ready)) => Span::styled("✓ ", theme.good()),
+        (true, Some(Mark::Convert)) => Span::styled("~ ", theme.warn()),
+        (true, Some(Mark::Refused)) => Span::styled("✗ ", theme.bad()),
+        (true, None) => Span::styled("? ", theme.dim()),
+    }
+}
+
+/// The mark, `name/` or `name` on the left (a long name shortened in the middle), the size
+/// (or "parent" for `..`) on the right.
 fn row<'a>(e: &'a Entry, width: usize, theme: &Theme) -> Line<'a> {
     let (name, right, style) = match e.kind {
+        EntryKind::Dir if e.is_parent() => ("../".to_string(), "parent".to_string(), theme.accent()),
         EntryKind::Dir => (format!("{}/", e.name), String::new(), theme.accent()),
         EntryKind::File { size: n } => {
             let style = if e.is_wav() { Style::new() } else { theme.dim() };
             (e.name.clone(), size(n), style)
         }
     };
+    let width = width.saturating_sub(2);
     let room = width.saturating_sub(right.width() + 1);
-    let name = clip(&name, room);
+    let name = crate::client::ui::fit::middle(&name, room);
     let pad = width.saturating_sub(name.width() + right.width());
-    Line::from(vec![Span::styled(name, style), Span::raw(" ".repeat(pad)), Span::styled(right, theme.dim())])
-}
-
-/// At most `w` columns of `s`, ending in `…` when cut.
-fn clip(s: &str, w: usize) -> String {
-    if s.width() <= w {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for c in s.chars() {
-        if out.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > w {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out
+    Line::from(vec![mark(e, theme), Span::styled(name, style), Span::raw(" ".repeat(pad)), Span::styled(right, theme.dim())])
 }
 
 fn info_box(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" File ", theme.title()));
     let lines = match (pane.highlighted(), pane.info()) {
         (None, _) => vec![Line::from(Span::styled("Nothing highlighted.", theme.dim()))],
+        (Some(e), _) if e.is_parent() => vec![
+            Line::from(Span::styled("../", theme.accent())),
+            Line::from(Span::styled("The folder above: Enter goes up.", theme.dim())),
+        ],
         (Some(e), _) if e.is_dir() => vec![
             Line::from(Span::styled(format!("{}/", e.name), theme.accent())),
             Line::from(Span::styled("Folder: Enter opens it.", theme.dim())),
@@ -201,6 +203,15 @@ fn acked_list(f: &mut Frame, area: Rect, pane: &Browser, acked: &[(WavName, Date
 
 fn status_line(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
     let mut spans = Vec::new();
+    if let Some(t) = pane.path_input() {
+        spans.push(Span::styled(":", theme.key()));
+        spans.push(Span::raw(t.to_string()));
+        let x = area.x + 1 + t.width() as u16;
+        if x < area.right() {
+            f.set_cursor_position(Position { x, y: area.y });
+        }
+        spans.push(Span::styled("  a folder (~ is home); Enter goes, Esc cancels", theme.dim()));
+    }
     match pane.filter() {
         Filter::Off => {}
         Filter::Typing(t) => {
@@ -228,6 +239,13 @@ fn status_line(f: &mut Frame, area: Rect, pane: &Browser, theme: &Theme) {
             spans.push(Span::raw("  "));
         }
         spans.push(Span::styled(n.to_string(), theme.warn()));
+    }
+    // Cut with an ellipsis rather than mid-word at the edge.
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    if text.width() > area.width as usize {
+        let cut = crate::client::ui::fit::end(&text, area.width as usize);
+        f.render_widget(Paragraph::new(Span::styled(cut, theme.warn())), area);
+        return;
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -276,16 +294,4 @@ pub fn render_convert_offer(offer: &ConvertOffer, theme: &Theme, frame: &mut Fra
             .block(block.padding(ratatui::widgets::Padding::horizontal(1))),
         rect,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clips_long_names_with_an_ellipsis() {
-        assert_eq!(clip("short.wav", 20), "short.wav");
-        assert_eq!(clip("a-very-long-name.wav", 8), "a-very-…");
-        assert_eq!(clip("日本語.wav", 5), "日本…");
-    }
 }

@@ -100,15 +100,15 @@ fn byte_at(s: &str, chars: usize) -> usize {
 }
 
 /// The file browser over the dashboard, leaving the header (connection and call) in view
-/// when there is room.
+/// when there is room, and the RTP totals in the bottom row.
 fn browser_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(pane) = &app.browser else { return };
-    let area = if area.height >= 20 {
-        Rect { y: area.y + super::HEADER_HEIGHT, height: area.height - super::HEADER_HEIGHT, ..area }
-    } else {
-        area
-    };
-    render_browser(frame, area, pane, &app.acked(), theme);
+    let top = if area.height >= 16 { super::HEADER_HEIGHT } else { 0 };
+    let pane_area = Rect { y: area.y + top, height: area.height.saturating_sub(top + 1), ..area };
+    render_browser(frame, pane_area, pane, &app.acked(), theme);
+    let totals = Rect { y: area.bottom().saturating_sub(1), height: 1, ..area };
+    frame.render_widget(Clear, totals);
+    frame.render_widget(Paragraph::new(super::rtp_pane::totals(app, theme)), totals);
 }
 
 /// The help overlay, from the key table.

@@ -1,9 +1,10 @@
 //! Rendering: pure functions of [`crate::client::app::App`]; nothing here changes state.
 
 mod dialog;
+pub mod fit;
 mod header;
 mod log;
-mod rtp_pane;
+pub mod rtp_pane;
 pub mod streams;
 pub mod theme;
 

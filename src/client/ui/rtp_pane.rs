@@ -50,3 +50,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn kv<'a>(k: &'a str, v: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![Span::styled(format!("{k:<10}"), theme.dim()), Span::raw(v)])
 }
+
+/// The RTP totals in one row, for screens that cover the pane (the file browser).
+pub fn totals<'a>(app: &App, theme: &Theme) -> Line<'a> {
+    let r = &app.rtp;
+    Line::from(vec![
+        Span::styled("RTP ", theme.title()),
+        Span::raw(format!("{} packets", r.packets)),
+        Span::styled("  audio ", theme.dim()),
+        Span::raw(format!("{} ({:.1} s)", size(app.capture.len() as u64), app.capture.seconds())),
+        Span::styled("  rate ", theme.dim()),
+        Span::raw(format!("{} pkt/s", r.pps)),
+        Span::styled("  malformed ", theme.dim()),
+        Span::raw(r.malformed.to_string()),
+    ])
+}
