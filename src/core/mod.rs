@@ -8,4 +8,5 @@ pub mod dtmf;
 pub mod protocol;
 pub mod rtp;
 pub mod stats;
+pub mod upload;
 pub mod wav;
