@@ -4,7 +4,7 @@
 mod gateway_support;
 
 use gateway_support::{Client, Gateway, Sipp};
-use sipdeck::server::gateway::sip::Account;
+use sipdeck::server::sip::Account;
 use sipdeck::core::rtp;
 use sipdeck::core::wav::{self, Law};
 

@@ -5,7 +5,8 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::core::protocol::{ClientMsg, ProtocolError, WavName, MAX_WAV_BYTES};
-use crate::core::{convert, wav};
+use crate::core::upload::{self, UploadRefusal};
+use crate::core::convert;
 
 #[derive(Debug, Error)]
 pub enum UploadError {
@@ -15,10 +16,9 @@ pub enum UploadError {
     NotAFile,
     #[error("{0} bytes is over the limit of {MAX_WAV_BYTES} bytes")]
     TooLarge(u64),
-    #[error("not a WAV file: {0}")]
-    NotWav(wav::WavError),
-    #[error("the WAV file is truncated: its header promises {declared} data bytes, {present} are there")]
-    Truncated { declared: u64, present: usize },
+    /// What the servers would refuse too: the one upload rule of `core::upload`.
+    #[error("{0}")]
+    NotWav(UploadRefusal),
     #[error("{0}")]
     Name(#[from] ProtocolError),
     #[error("{0}")]
@@ -26,7 +26,7 @@ pub enum UploadError {
 }
 
 /// Check a file and build its `WAV_UPLOAD` message: a regular file of at most 1 MiB that
-/// is a readable RIFF/WAVE file, sent under its base name.
+/// the servers' upload rule accepts, sent under its base name.
 pub fn prepare(path: &Path) -> Result<ClientMsg, UploadError> {
     let name = WavName::from_path(path)?;
     let meta = std::fs::metadata(path)?;
@@ -42,10 +42,7 @@ pub fn prepare(path: &Path) -> Result<ClientMsg, UploadError> {
     if data.len() > MAX_WAV_BYTES {
         return Err(UploadError::TooLarge(data.len() as u64));
     }
-    let info = wav::parse_header(&data).map_err(UploadError::NotWav)?;
-    if info.truncated() {
-        return Err(UploadError::Truncated { declared: info.data_declared, present: info.data_len });
-    }
+    upload::check(&name, &data).map_err(UploadError::NotWav)?;
     Ok(ClientMsg::WavUpload { name, data })
 }
 
@@ -58,6 +55,7 @@ pub fn prepare_converted(path: &Path, length: convert::Length) -> Result<(WavNam
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::wav;
 
     #[test]
     fn accepts_a_wav_and_names_it_by_its_base_name() {

@@ -9,4 +9,5 @@ pub mod pcap;
 pub mod protocol;
 pub mod rtp;
 pub mod stats;
+pub mod upload;
 pub mod wav;

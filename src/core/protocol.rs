@@ -32,6 +32,8 @@ pub enum ProtocolError {
     BadName(String),
     #[error("file name is longer than 255 bytes")]
     NameTooLong,
+    #[error("file name {name:?} holds {hidden}, which could disguise it")]
+    HiddenChar { name: String, hidden: crate::core::upload::HiddenChar },
     #[error("WAV upload is not valid base64: {0}")]
     BadBase64(String),
     #[error("WAV upload of {0} bytes is over the limit of {MAX_WAV_BYTES} bytes")]
@@ -112,6 +114,9 @@ impl FromStr for WavName {
             || s.chars().any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control());
         if bad {
             return Err(ProtocolError::BadName(s.to_string()));
+        }
+        if let Some(hidden) = crate::core::upload::hidden_char(s) {
+            return Err(ProtocolError::HiddenChar { name: s.to_string(), hidden });
         }
         Ok(WavName(s.to_string()))
     }

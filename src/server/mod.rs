@@ -1,5 +1,14 @@
-//! What serves the protocol: the gateway (WebSocket <-> SIP/RTP) and the embedded demo peer.
+//! What serves the protocol: one WebSocket session (`session`, with `handshake`, `outbox`,
+//! `store`, `media`) shared by two servers that differ only in the call behind it (`call`):
+//! the gateway (`gateway`, SIP calls from `sip`) and the embedded demo peer (`demo`).
 
+pub mod call;
 pub mod demo;
-pub mod files;
 pub mod gateway;
+pub mod handshake;
+pub mod listen;
+pub mod media;
+pub mod outbox;
+pub mod session;
+pub mod sip;
+pub mod store;

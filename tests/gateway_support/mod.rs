@@ -221,6 +221,14 @@ impl Sipp {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let child = cmd.spawn().expect("spawn sipp");
+        // Ready once its SIP port is taken: an INVITE sent earlier meets ICMP "port
+        // unreachable", which the gateway takes for a dead target.
+        for _ in 0..200 {
+            if UdpSocket::bind(("127.0.0.1", port)).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         Sipp { child: Some(child), addr: SocketAddr::from(([127, 0, 0, 1], port)), media_port, dir }
     }
 

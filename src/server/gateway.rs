@@ -1,18 +1,8 @@
 //! The gateway: WebSocket clients on one side, SIP calls and RTP on the other.
 //!
-//! `serve` runs it on a bound listener until a shutdown future fires (tests and the demo
-//! embed it this way); `run` is `sipdeck gateway`: it binds, and stops on Ctrl-C or SIGTERM.
-//! Each client gets its own session (`ws`) and at most one call at a time (`call`), with
-//! its own RTP port (`media`); SIP goes through one user agent (`sip`, on rsipstack).
-
-pub mod call;
-pub mod handshake;
-pub mod media;
-pub mod outbox;
-pub mod sdp;
-pub mod sip;
-pub mod store;
-pub mod ws;
+//! `serve` runs it on a bound listener until a shutdown future fires (tests embed it this
+//! way); `run` is `sipdeck gateway`: it binds, and stops on Ctrl-C or SIGTERM. Each client
+//! gets the shared session (`server::session`) with a SIP line behind it (`server::sip`).
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -22,14 +12,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-use self::call::CallContext;
-use self::media::{PortPool, PortRange};
-use self::sip::{Account, SipAgent, SipConfig, SipTarget};
-use self::store::Store;
-use self::ws::Shared;
+use crate::server::listen::{accept_clients, ClientCaps};
+use crate::server::session::{SessionLimits, SessionShared};
+use crate::server::media::Codec;
+use crate::server::sip::ports::{PortPool, PortRange};
+use crate::server::sip::rtp::RtpSources;
+use crate::server::sip::{Account, CallPolicy, SipAgent, SipBackend, SipCallContext, SipConfig, SipTarget};
+use crate::server::store::UploadStore;
 
 /// Flags of `sipdeck gateway`.
 #[derive(Debug, Clone, clap::Args)]
@@ -68,6 +58,33 @@ pub struct GatewayArgs {
     #[arg(long, env = "SIPDECK_GATEWAY_TOKEN", hide_env_values = true,
           value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: Option<String>,
+    /// Codecs offered to the far end, most preferred first; the answer picks one, and an
+    /// answer with none of them is ended with a BYE.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "pcmu,pcma", value_name = "LIST")]
+    pub codecs: Vec<Codec>,
+    /// Whose RTP a call takes: `far-end` (only the address the far end's SDP names, or the
+    /// first source after it, which is then where our audio goes: symmetric RTP); `any`
+    /// relaxes that for networks where the far end's audio comes from several addresses.
+    #[arg(long, value_enum, default_value = "far-end")]
+    pub rtp_sources: RtpSources,
+    /// Hang up (BYE) an answered call whose far end has sent no RTP for this many seconds;
+    /// 0 never does.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub rtp_timeout: u64,
+    /// Most WebSocket clients served at once; more are answered HTTP 503.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_clients: u32,
+    /// Most WebSocket clients served at once from one source address.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_clients_per_ip: u32,
+    /// A connection that has not completed the WebSocket handshake (with --token: has not
+    /// presented the token) within this many seconds is closed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub handshake_timeout: u64,
+    /// Ping every client this often; one that answers nothing for two intervals is dropped
+    /// and its call hung up. 0 sends no pings.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS")]
+    pub ws_ping: u64,
 }
 
 /// Everything `serve` needs, ready to use.
@@ -77,6 +94,13 @@ pub struct GatewayConfig {
     pub rtp_ports: PortRange,
     pub store: PathBuf,
     pub token: Option<String>,
+    pub calls: CallPolicy,
+    pub sessions: SessionLimits,
+    pub caps: ClientCaps,
+}
+
+fn seconds(s: u64) -> Option<Duration> {
+    (s > 0).then(|| Duration::from_secs(s))
 }
 
 impl GatewayConfig {
@@ -96,6 +120,16 @@ impl GatewayConfig {
             rtp_ports: args.rtp_ports,
             store: args.store.clone(),
             token: args.token.clone(),
+            calls: CallPolicy {
+                codecs: dedup(&args.codecs),
+                rtp_sources: args.rtp_sources,
+                rtp_timeout: seconds(args.rtp_timeout),
+            },
+            sessions: SessionLimits {
+                handshake_timeout: Duration::from_secs(args.handshake_timeout),
+                ping_interval: seconds(args.ws_ping),
+            },
+            caps: ClientCaps { total: args.max_clients as usize, per_ip: args.max_clients_per_ip as usize },
         }
     }
 }
@@ -115,53 +149,52 @@ impl GatewayConfig {
             rtp_ports: PortRange { first: 20000, last: 29999 },
             store: store.to_path_buf(),
             token: None,
+            calls: CallPolicy::default(),
+            sessions: SessionLimits::default(),
+            caps: ClientCaps::default(),
         }
     }
 }
 
-/// How long sessions get to hang up their calls when the gateway stops.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 /// Run the gateway on `listener` until `shutdown` completes; then every call is hung up
 /// (BYE or CANCEL) and every client is told the gateway is going away.
 pub async fn serve(listener: TcpListener, config: GatewayConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let store = Store::open(&config.store).with_context(|| format!("upload folder {}", config.store.display()))?;
+    let store = UploadStore::open(&config.store).with_context(|| format!("upload folder {}", config.store.display()))?;
     let agent = SipAgent::start(&config.sip).await.context("SIP user agent")?;
-    let rtp_ip = config.sip.bind.ip();
-    let shared = Arc::new(Shared {
-        calls: CallContext { agent: agent.clone(), ports: Arc::new(PortPool::new(config.rtp_ports, rtp_ip)) },
-        store,
-        token: config.token.clone(),
-    });
-    let stop = CancellationToken::new();
-    let mut sessions = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    sessions.spawn(ws::session(stream, peer, shared.clone(), stop.child_token()));
-                }
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
-            _ = &mut shutdown => break,
-        }
-    }
-    tracing::info!(clients = sessions.len(), "gateway stopping: hanging up every call");
-    drop(listener);
-    stop.cancel();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while sessions.join_next().await.is_some() {} }).await;
-    if drained.is_err() {
-        sessions.abort_all();
-    }
+    let rtp_ip = rtp_bind_ip(config.sip.bind.ip(), agent.local().ip());
+    let ports = Arc::new(PortPool::new(config.rtp_ports, rtp_ip));
+    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone() };
+    let shared = Arc::new(SessionShared { backend: SipBackend { calls }, store, token: config.token.clone(), limits: config.sessions });
+    accept_clients(listener, shared, config.caps, shutdown).await;
     agent.shutdown();
     Ok(())
+}
+
+/// The codecs in the order given, each once.
+fn dedup(codecs: &[Codec]) -> Vec<Codec> {
+    let mut out: Vec<Codec> = Vec::new();
+    for c in codecs {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+/// RTP sockets bind to the SIP address, not to every interface: the SIP bind address when
+/// it is a real one, otherwise the address SIP advertises when this host has it (with
+/// --public-ip behind NAT it does not, and every interface is the only choice left).
+fn rtp_bind_ip(sip_bind: IpAddr, advertised: IpAddr) -> IpAddr {
+    if !sip_bind.is_unspecified() {
+        return sip_bind;
+    }
+    match std::net::UdpSocket::bind((advertised, 0)) {
+        Ok(_) => advertised,
+        Err(_) => {
+            tracing::warn!(%advertised, "the advertised address is not on this host: RTP listens on every interface");
+            sip_bind
+        }
+    }
 }
 
 /// `sipdeck gateway`: bind, serve, stop on Ctrl-C or SIGTERM.
@@ -169,6 +202,8 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     let config = GatewayConfig::from_args(&args);
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     if !args.listen.ip().is_loopback() && config.token.is_none() {
+        // On stderr, not only in the log: RUST_LOG must not be able to hide it.
+        eprintln!("sipdeck gateway: WARNING: listening on {} without --token: anyone who reaches this port can place calls", args.listen);
         tracing::warn!(listen = %args.listen, "listening beyond loopback without --token: anyone who reaches this port can place calls");
     }
     eprintln!(
@@ -229,6 +264,39 @@ mod tests {
         let cfg = GatewayConfig::from_args(&a);
         assert_eq!(cfg.sip.t1, Duration::from_millis(500));
         assert!(cfg.token.is_none());
+        assert_eq!(cfg.calls.codecs, [Codec::Pcmu, Codec::Pcma]);
+        assert_eq!(cfg.calls.rtp_sources, RtpSources::FarEnd);
+        assert_eq!(cfg.calls.rtp_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(cfg.caps, ClientCaps { total: 256, per_ip: 32 });
+        assert_eq!(cfg.sessions, SessionLimits::default());
+    }
+
+    #[test]
+    fn hardening_flags_parse() {
+        let a = parse(&["--sip-target", "x", "--codecs", "pcma", "--rtp-sources", "any", "--rtp-timeout", "0"]).unwrap();
+        let cfg = GatewayConfig::from_args(&a);
+        assert_eq!(cfg.calls.codecs, [Codec::Pcma]);
+        assert_eq!(cfg.calls.rtp_sources, RtpSources::Any);
+        assert_eq!(cfg.calls.rtp_timeout, None);
+        let a = parse(&["--sip-target", "x", "--codecs", "pcma,pcmu,pcma"]).unwrap();
+        assert_eq!(GatewayConfig::from_args(&a).calls.codecs, [Codec::Pcma, Codec::Pcmu]);
+        assert!(parse(&["--sip-target", "x", "--codecs", "g722"]).is_err());
+        assert!(parse(&["--sip-target", "x", "--rtp-sources", "some"]).is_err());
+        let a = parse(&["--sip-target", "x", "--max-clients", "5", "--max-clients-per-ip", "2", "--handshake-timeout", "3", "--ws-ping", "0"]).unwrap();
+        let cfg = GatewayConfig::from_args(&a);
+        assert_eq!(cfg.caps, ClientCaps { total: 5, per_ip: 2 });
+        assert_eq!(cfg.sessions, SessionLimits { handshake_timeout: Duration::from_secs(3), ping_interval: None });
+        assert!(parse(&["--sip-target", "x", "--max-clients", "0"]).is_err());
+    }
+
+    #[test]
+    fn rtp_binds_to_the_sip_address() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let any: IpAddr = "0.0.0.0".parse().unwrap();
+        assert_eq!(rtp_bind_ip(lo, "203.0.113.9".parse().unwrap()), lo);
+        assert_eq!(rtp_bind_ip(any, lo), lo);
+        // A public address behind NAT is not on this host.
+        assert_eq!(rtp_bind_ip(any, "203.0.113.9".parse().unwrap()), any);
     }
 
     #[test]

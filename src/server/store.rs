@@ -1,4 +1,4 @@
-//! The upload folder: the only place the gateway writes or reads WAV files.
+//! The upload folder: the only place a server (gateway or demo) writes or reads WAV files.
 //!
 //! Every path is the folder joined with a [`WavName`], which cannot hold a separator or
 //! `..`, so nothing outside the folder can be named. Symbolic links inside the folder are
@@ -10,18 +10,16 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
-use crate::core::protocol::{WavName, MAX_WAV_BYTES};
-use crate::core::wav;
+use crate::core::protocol::WavName;
+use crate::core::upload::{self, UploadRefusal};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("{0:?} must end in .wav")]
-    NotWav(String),
-    #[error("{size} bytes is over the limit of {MAX_WAV_BYTES} bytes")]
-    TooLarge { size: usize },
-    #[error("not a valid WAV file: {0}")]
-    Broken(String),
-    #[error("no uploaded file named {0:?}")]
+    /// The one upload rule (`core::upload`) said no.
+    #[error("{0}")]
+    Refused(#[from] UploadRefusal),
+    // Both phrasings: the gateway's and the demo's, which clients already look for.
+    #[error("no uploaded file named {0:?} (no such file: {0}; upload it first)")]
     Unknown(String),
     #[error("{0:?} is a link, which the upload folder does not serve")]
     Link(String),
@@ -29,20 +27,20 @@ pub enum StoreError {
     Io { what: &'static str, source: io::Error },
 }
 
-/// The upload folder of one gateway. Writes are serialised so two clients saving the same
-/// name cannot interleave their temporary files.
+/// The upload folder of one server. Writes are serialised so two clients saving the same
+/// name cannot race each other's renames.
 #[derive(Debug)]
-pub struct Store {
+pub struct UploadStore {
     dir: PathBuf,
     write_lock: Mutex<()>,
 }
 
-impl Store {
+impl UploadStore {
     /// Use `dir`, creating it when missing.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    pub fn open(dir: &Path) -> Result<UploadStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { what: "be created", source })?;
         let dir = dir.canonicalize().map_err(|source| StoreError::Io { what: "be found", source })?;
-        Ok(Store { dir, write_lock: Mutex::new(()) })
+        Ok(UploadStore { dir, write_lock: Mutex::new(()) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -51,11 +49,12 @@ impl Store {
 
     /// Check an upload and save it atomically. Returns the bytes written.
     pub async fn save(&self, name: &WavName, data: Vec<u8>) -> Result<usize, StoreError> {
-        check_upload(name, &data)?;
+        upload::check(name, &data)?;
         let path = self.path_of(name)?;
         let _guard = self.write_lock.lock().await;
         let len = data.len();
-        tokio::task::spawn_blocking(move || crate::server::files::save_atomic(&path, &data))
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || save_atomic(&dir, &path, &data))
             .await
             .map_err(|e| StoreError::Io { what: "save the file", source: io::Error::other(e) })?
             .map_err(|source| StoreError::Io { what: "save the file", source })?;
@@ -73,26 +72,24 @@ impl Store {
 
     fn path_of(&self, name: &WavName) -> Result<PathBuf, StoreError> {
         if !name.has_wav_extension() {
-            return Err(StoreError::NotWav(name.as_str().to_string()));
+            return Err(UploadRefusal::NotWavName(name.as_str().to_string()).into());
         }
         Ok(self.dir.join(name.as_str()))
     }
 }
 
-/// What an upload must be: a `.wav` name, at most [`MAX_WAV_BYTES`], and a WAV that the
-/// core's verdict does not call broken (a header that parses, agrees with itself and with
-/// the data that is there). A WAV that needs converting is stored; PLAY_WAV converts it.
-pub fn check_upload(name: &WavName, data: &[u8]) -> Result<(), StoreError> {
-    if !name.has_wav_extension() {
-        return Err(StoreError::NotWav(name.as_str().to_string()));
-    }
-    if data.len() > MAX_WAV_BYTES {
-        return Err(StoreError::TooLarge { size: data.len() });
-    }
-    match wav::Verdict::of(&wav::parse_header(data), data.len() as u64) {
-        wav::Verdict::Broken(why) => Err(StoreError::Broken(why)),
-        _ => Ok(()),
-    }
+/// Write `bytes` to `path` so that readers see either the old file or the whole new one: a
+/// temporary file in the folder, flushed to disk, then renamed over (a link at `path` is
+/// replaced, not followed). The temporary file has a short name of its own, not one built
+/// from the upload's, so a 255-byte name still fits the file system's limit; it is removed
+/// if anything fails.
+fn save_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    let mut tmp = tempfile::Builder::new().prefix(".upload-").suffix(".partial").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn read_plain_file(path: &Path, shown: String) -> Result<Vec<u8>, StoreError> {
@@ -113,6 +110,7 @@ fn read_plain_file(path: &Path, shown: String) -> Result<Vec<u8>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::protocol::MAX_WAV_BYTES;
     use crate::core::wav::{g711_wav, Law};
 
     fn name(s: &str) -> WavName {
@@ -122,7 +120,7 @@ mod tests {
     #[tokio::test]
     async fn saves_and_loads_inside_the_folder_only() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("uploads")).unwrap();
+        let store = UploadStore::open(&dir.path().join("uploads")).unwrap();
         let file = g711_wav(Law::MuLaw, &[0x55; 800]);
         assert_eq!(store.save(&name("hello.wav"), file.clone()).await.unwrap(), file.len());
         assert_eq!(store.load(&name("hello.wav")).await.unwrap(), file);
@@ -135,16 +133,16 @@ mod tests {
     #[tokio::test]
     async fn refuses_bad_uploads_with_reasons() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = UploadStore::open(dir.path()).unwrap();
         let good = g711_wav(Law::MuLaw, &[1; 100]);
-        assert!(matches!(store.save(&name("a.txt"), good.clone()).await, Err(StoreError::NotWav(_))));
-        assert!(matches!(store.save(&name("a.wav"), b"hello".to_vec()).await, Err(StoreError::Broken(_))));
+        assert!(matches!(store.save(&name("a.txt"), good.clone()).await, Err(StoreError::Refused(UploadRefusal::NotWavName(_)))));
+        assert!(matches!(store.save(&name("a.wav"), b"hello".to_vec()).await, Err(StoreError::Refused(UploadRefusal::NotWav(_)))));
         let cut = good[..80].to_vec();
         let err = store.save(&name("a.wav"), cut).await.unwrap_err();
         assert!(err.to_string().contains("truncated"), "{err}");
         let mut big = g711_wav(Law::MuLaw, &vec![0; MAX_WAV_BYTES]);
         big.truncate(MAX_WAV_BYTES + 1);
-        assert!(matches!(store.save(&name("a.wav"), big).await, Err(StoreError::TooLarge { .. })));
+        assert!(matches!(store.save(&name("a.wav"), big).await, Err(StoreError::Refused(UploadRefusal::TooLarge { .. }))));
         assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 0);
     }
 
@@ -153,7 +151,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("secret.wav");
         std::fs::write(&outside, g711_wav(Law::MuLaw, &[9; 10])).unwrap();
-        let store = Store::open(&dir.path().join("store")).unwrap();
+        let store = UploadStore::open(&dir.path().join("store")).unwrap();
         std::os::unix::fs::symlink(&outside, store.dir().join("link.wav")).unwrap();
         assert!(matches!(store.load(&name("link.wav")).await, Err(StoreError::Link(_))));
         // Saving over the link replaces the link; the file outside is untouched.

@@ -21,6 +21,7 @@ use rsipstack::EndpointBuilder;
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
+use super::icmp::WatchedSocket;
 use crate::core::protocol::Number;
 
 pub const USER_AGENT: &str = concat!("sipdeck-gateway/", env!("CARGO_PKG_VERSION"));
@@ -107,6 +108,7 @@ pub struct SipAgent {
     destination: SocketAddr,
     local: SocketAddr,
     account: Account,
+    socket: Arc<WatchedSocket>,
 }
 
 impl SipAgent {
@@ -116,11 +118,12 @@ impl SipAgent {
         let cancel = CancellationToken::new();
         let bind_err = |why: String| SipError::Bind { addr: cfg.bind, why };
         let socket = tokio::net::UdpSocket::bind(cfg.bind).await.map_err(|e| bind_err(e.to_string()))?;
+        let socket = Arc::new(WatchedSocket::new(socket));
         let bound = socket.local_addr().map_err(|e| bind_err(e.to_string()))?;
         let ip = advertised_ip(cfg.public_ip, cfg.bind.ip(), destination)?;
         let local = SocketAddr::new(ip, bound.port());
         // `local` (not a wildcard bind address) is what goes into every Via.
-        let conn = UdpConnection::from_socket(Arc::new(socket), Some(local), Some(cancel.child_token()))
+        let conn = UdpConnection::from_socket(socket.clone(), Some(local), Some(cancel.child_token()))
             .await
             .map_err(|e| bind_err(e.to_string()))?;
         let transport = TransportLayer::new(cancel.clone());
@@ -158,6 +161,7 @@ impl SipAgent {
             destination,
             local,
             account: cfg.account.clone(),
+            socket,
         }))
     }
 
@@ -168,6 +172,21 @@ impl SipAgent {
 
     pub fn target(&self) -> &SipTarget {
         &self.target
+    }
+
+    /// The resolved address every INVITE goes to.
+    pub fn destination(&self) -> SocketAddr {
+        self.destination
+    }
+
+    /// Whether a challenge can be answered (a password is configured).
+    pub fn has_credentials(&self) -> bool {
+        self.account.password.is_some()
+    }
+
+    /// Destinations that ICMP reports unreachable, from now on.
+    pub fn unreachable(&self) -> tokio::sync::broadcast::Receiver<SocketAddr> {
+        self.socket.subscribe()
     }
 
     /// The INVITE of a call to `number`: `sip:<number>@<target>` with our SDP offer.

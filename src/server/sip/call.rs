@@ -1,21 +1,24 @@
-//! One call of one client: INVITE, the far end's answers turned into status lines, media,
+//! One SIP call of one client: INVITE, the far end's answers turned into status lines, media,
 //! and the end of the call however it comes (BYE either way, CANCEL, failure, timeout).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TransactionHandle};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::dialog::DialogId;
 use rsipstack::sip::{Header, Response, StatusCode, StatusCodeKind};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::media::{Media, PortPool};
-use super::outbox::Outbox;
-use super::sdp;
-use super::sip::SipAgent;
+use super::agent::SipAgent;
+use super::ports::PortPool;
+use super::rtp::{CallRtp, RtpSources};
+use super::sdp::{self, AnswerError};
+use crate::server::media::Codec;
 use crate::core::protocol::{Number, WavName};
+use crate::server::outbox::ClientOutbox;
 
 /// How long a hang-up waits for the answer to its BYE or CANCEL before the call is
 /// reported ended anyway.
@@ -38,25 +41,45 @@ enum Cmd {
 
 /// What the gateway shares with every call.
 #[derive(Clone)]
-pub struct CallContext {
+pub struct SipCallContext {
     pub agent: Arc<SipAgent>,
     pub ports: Arc<PortPool>,
+    pub policy: CallPolicy,
 }
 
+/// How calls treat media and silence (gateway flags).
+#[derive(Debug, Clone)]
+pub struct CallPolicy {
+    /// Offered in this order; the answer picks one.
+    pub codecs: Vec<Codec>,
+    pub rtp_sources: RtpSources,
+    /// A call whose far end sends no RTP for this long after the answer is hung up.
+    pub rtp_timeout: Option<Duration>,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        CallPolicy { codecs: vec![Codec::Pcmu, Codec::Pcma], rtp_sources: RtpSources::FarEnd, rtp_timeout: Some(Duration::from_secs(30)) }
+    }
+}
+
+/// How often a call checks that the far end's audio still arrives.
+const LIVENESS_CHECK: Duration = Duration::from_millis(250);
+
 /// The session's handle on its call. Dropping it hangs the call up.
-pub struct Call {
+pub struct SipCall {
     cmds: mpsc::Sender<Cmd>,
     phase: watch::Receiver<Phase>,
     task: JoinHandle<()>,
 }
 
-impl Call {
+impl SipCall {
     /// Place a call to `number`; every status line goes to `out`.
-    pub fn start(ctx: CallContext, number: Number, out: Outbox) -> Call {
+    pub fn start(ctx: SipCallContext, number: Number, out: ClientOutbox) -> SipCall {
         let (cmds, rx) = mpsc::channel(8);
         let (phase_tx, phase) = watch::channel(Phase::Dialing);
         let task = tokio::spawn(run(ctx, number, rx, phase_tx, out));
-        Call { cmds, phase, task }
+        SipCall { cmds, phase, task }
     }
 
     pub fn phase(&self) -> Phase {
@@ -93,9 +116,20 @@ pub fn failure_line(code: &StatusCode) -> String {
 
 struct Running {
     number: Number,
-    out: Outbox,
+    out: ClientOutbox,
     phase: watch::Sender<Phase>,
-    media: Media,
+    media: CallRtp,
+    policy: CallPolicy,
+    /// Where the INVITE goes: an ICMP error from there ends the attempt at once.
+    destination: SocketAddr,
+    unreachable: broadcast::Receiver<SocketAddr>,
+    /// We had a password to answer a challenge with.
+    has_credentials: bool,
+    /// Any response (provisional or final) came back.
+    heard_back: bool,
+    answered_at: Option<Instant>,
+    /// The far end said it sends audio (not on hold): silence then means it is gone.
+    far_end_sends: bool,
     /// Our SDP, offered in the INVITE and given again to every re-INVITE.
     sdp: String,
     dialog: InviteDialog,
@@ -103,18 +137,23 @@ struct Running {
     confirmed: Option<DialogId>,
     /// We sent BYE or CANCEL: whatever the INVITE's outcome, the call just ended.
     hangup_asked: bool,
+    /// The INVITE was given up without an answer (target unreachable).
+    abandoned: bool,
 }
 
 type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
 
 type InviteTask = JoinHandle<InviteResult>;
 
-async fn run(ctx: CallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: Outbox) {
+async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: ClientOutbox) {
     let line = match dial(&ctx, number, out.clone(), &phase).await {
         Ok((mut call, states, invite)) => {
             let line = call.follow(states, invite, cmds).await;
             if let Some(id) = call.confirmed.take() {
                 ctx.agent.dialogs.remove_dialog(&id);
+            }
+            if call.abandoned {
+                ctx.agent.dialogs.remove_dialog(&call.dialog.id());
             }
             tracing::info!(number = %call.number, "call over");
             line
@@ -127,15 +166,17 @@ async fn run(ctx: CallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase:
 
 /// Open the RTP port and send the INVITE. `Err` is the line that says why not.
 async fn dial(
-    ctx: &CallContext,
+    ctx: &SipCallContext,
     number: Number,
-    out: Outbox,
+    out: ClientOutbox,
     phase: &watch::Sender<Phase>,
 ) -> Result<(Running, DialogStateReceiver, InviteTask), String> {
-    let media = Media::open(&ctx.ports, out.clone())
+    let media = CallRtp::open(&ctx.ports, out.clone(), ctx.policy.rtp_sources)
         .await
         .map_err(|e| format!("Call failed: 503 Service Unavailable ({e})"))?;
-    let offer = sdp::offer(ctx.agent.local().ip(), media.local_port(), fastrand::u64(1..u64::MAX / 2));
+    let offer = sdp::offer(ctx.agent.local().ip(), media.local_port(), fastrand::u64(1..u64::MAX / 2), &ctx.policy.codecs);
+    // Subscribed before the INVITE goes out, so an early ICMP error is not missed.
+    let unreachable = ctx.agent.unreachable();
     let option = ctx
         .agent
         .invite(&number, offer.clone())
@@ -152,10 +193,18 @@ async fn dial(
         out,
         phase: phase.clone(),
         media,
+        policy: ctx.policy.clone(),
+        destination: ctx.agent.destination(),
+        unreachable,
+        has_credentials: ctx.agent.has_credentials(),
+        heard_back: false,
+        answered_at: None,
+        far_end_sends: true,
         sdp: offer,
         dialog,
         confirmed: None,
         hangup_asked: false,
+        abandoned: false,
     };
     Ok((call, states, invite))
 }
@@ -164,8 +213,24 @@ impl Running {
     /// Follow the call until it ends; the line that says how.
     async fn follow(&mut self, mut states: DialogStateReceiver, mut invite: InviteTask, mut cmds: mpsc::Receiver<Cmd>) -> String {
         let mut invite_done = false;
+        let mut liveness = tokio::time::interval(LIVENESS_CHECK);
+        let mut icmp_errors = 0;
         loop {
             tokio::select! {
+                _ = liveness.tick() => if let Some(line) = self.check_liveness().await { return line },
+                from = self.unreachable.recv(), if !self.heard_back && !invite_done => {
+                    if matches!(from, Ok(addr) if addr == self.destination) {
+                        icmp_errors += 1;
+                    }
+                    // RFC 3261 8.1.3.1: an ICMP error is a 503; nothing will answer. The
+                    // first retransmission (after T1) must meet one too, so a far end that
+                    // is just starting up is not given up on.
+                    if icmp_errors >= 2 {
+                        invite.abort();
+                        self.abandoned = true;
+                        return "Call failed: 503 Service Unavailable (target unreachable)".to_string();
+                    }
+                }
                 state = states.recv() => match state {
                     Some(state) => if let Some(line) = self.on_state(state).await { return line },
                     None => return "Call ended".to_string(),
@@ -191,8 +256,17 @@ impl Running {
 
     /// A change of dialog state; `Some(line)` when it ends the call.
     async fn on_state(&mut self, state: DialogState) -> Option<String> {
+        if !matches!(state, DialogState::Calling(_)) {
+            self.heard_back = true;
+        }
         match state {
             DialogState::Early(_, resp) if *self.phase.borrow() == Phase::Dialing => {
+                self.heard_back = true;
+                // Early media: its SDP names where the far end's audio comes from.
+                if let Ok(media) = sdp::answer_media(&resp.body, &self.policy.codecs) {
+                    self.media.set_remote(media.addr);
+                    self.media.set_codec(media.codec);
+                }
                 let code = resp.status_code.code();
                 if code == 180 || code == 183 {
                     self.phase.send_replace(Phase::Ringing);
@@ -204,11 +278,24 @@ impl Running {
             DialogState::Confirmed(..) if self.confirmed.is_some() => None,
             DialogState::Confirmed(id, resp) => {
                 self.confirmed = Some(id);
-                match sdp::answer_target(&resp.body) {
-                    Ok(addr) => self.media.set_remote(addr),
+                self.heard_back = true;
+                match sdp::answer_media(&resp.body, &self.policy.codecs) {
+                    Ok(media) => {
+                        self.media.set_remote(media.addr);
+                        self.media.set_codec(media.codec);
+                        self.far_end_sends = media.far_end_sends;
+                    }
+                    // RFC 3264 6: we cannot take what it sends; the stack has ACKed the
+                    // 2xx, so the call is ended with a BYE.
+                    Err(e @ AnswerError::NoCommonCodec(_)) => {
+                        tracing::warn!(number = %self.number, error = %e, "answer without a common codec: BYE");
+                        self.hangup().await;
+                        return Some(format!("Call failed: {e}"));
+                    }
                     // Audio still arrives; our own will follow its source address.
                     Err(e) => tracing::warn!(error = %e, "unusable SDP answer"),
                 }
+                self.answered_at = Some(Instant::now());
                 self.phase.send_replace(Phase::Answered);
                 self.out.line("Call answered").await;
                 None
@@ -239,18 +326,52 @@ impl Running {
                 self.hangup_asked.then(|| "Call ended".to_string())
             }
             _ if self.hangup_asked => Some("Call ended".to_string()),
-            Ok((_, Some(resp))) => Some(failure_line(&resp.status_code)),
+            Ok((_, Some(resp))) => Some(self.refusal_line(&resp.status_code)),
             Ok((_, None)) => Some(failure_line(&StatusCode::RequestTimeout)),
             Err(e) => Some(format!("Call failed: 500 Server Internal Error ({e})")),
         }
+    }
+
+    /// A final refusal. A challenge (401/407) that ends the call means either that we had
+    /// no credentials, or that the far end refused the ones we answered it with: the two
+    /// are told apart.
+    fn refusal_line(&self, code: &StatusCode) -> String {
+        let challenged = matches!(code.code(), 401 | 407);
+        match (challenged, self.has_credentials) {
+            (true, true) => format!("{} (credentials rejected)", failure_line(code)),
+            (true, false) => {
+                tracing::warn!(number = %self.number, "the far end asks for credentials: pass --sip-user and --sip-password");
+                failure_line(code)
+            }
+            (false, _) => failure_line(code),
+        }
+    }
+
+    /// After the answer: a far end that should be sending and has not for the RTP timeout
+    /// is gone (killed, unplugged): hang up so the call and its port are freed.
+    async fn check_liveness(&mut self) -> Option<String> {
+        let (Some(limit), Some(answered)) = (self.policy.rtp_timeout, self.answered_at) else { return None };
+        if !self.far_end_sends {
+            return None;
+        }
+        let since = self.media.last_heard().map_or(answered, |t| t.max(answered));
+        if since.elapsed() < limit {
+            return None;
+        }
+        tracing::warn!(number = %self.number, secs = limit.as_secs(), "no RTP from the far end: hanging up");
+        self.hangup().await;
+        Some(format!("Call ended: no audio from the far end for {} s (BYE sent)", limit.as_secs()))
     }
 
     /// A re-INVITE or UPDATE (hold, a media move, a session refresh): follow the new
     /// address when it offers one, and answer with our unchanged SDP.
     async fn renegotiate(&mut self, offer: &[u8], handle: TransactionHandle) {
         if !offer.is_empty() {
-            match sdp::answer_target(offer) {
-                Ok(addr) => self.media.set_remote(addr),
+            match sdp::answer_media(offer, &self.policy.codecs) {
+                Ok(media) => {
+                    self.media.set_remote(media.addr);
+                    self.far_end_sends = media.far_end_sends;
+                }
                 Err(e) => tracing::info!(error = %e, "re-INVITE SDP not followed"),
             }
         }

@@ -1,0 +1,84 @@
+//! The gateway's call backend: SIP through one rsipstack user agent (`agent`, on a socket
+//! that hears ICMP errors: `icmp`), the SDP of each call (`sdp`), the call itself (`call`)
+//! and its RTP port (`rtp`, from `ports`).
+
+pub mod agent;
+pub mod call;
+pub mod icmp;
+pub mod ports;
+pub mod rtp;
+pub mod sdp;
+
+use std::time::Duration;
+
+pub use agent::{Account, SipAgent, SipConfig, SipTarget};
+pub use call::{CallPolicy, SipCall, SipCallContext};
+
+use crate::core::protocol::{Number, WavName};
+use crate::server::call::{CallBackend, CallLine};
+use crate::server::outbox::ClientOutbox;
+
+/// Real calls over SIP: the backend of `sipdeck gateway`.
+pub struct SipBackend {
+    pub calls: SipCallContext,
+}
+
+impl CallBackend for SipBackend {
+    type Line = SipLine;
+
+    fn open_line(&self, out: ClientOutbox) -> SipLine {
+        SipLine { calls: self.calls.clone(), out, call: None }
+    }
+}
+
+/// One client's line on the gateway: at most one SIP call at a time.
+pub struct SipLine {
+    calls: SipCallContext,
+    out: ClientOutbox,
+    call: Option<SipCall>,
+}
+
+impl SipLine {
+    /// The live call, forgetting one that has ended.
+    fn live_call(&mut self) -> Option<&SipCall> {
+        if self.call.as_ref().is_some_and(SipCall::is_over) {
+            self.call = None;
+        }
+        self.call.as_ref()
+    }
+}
+
+impl CallLine for SipLine {
+    fn in_call(&mut self) -> bool {
+        self.live_call().is_some()
+    }
+
+    async fn dial(&mut self, number: Number) {
+        self.call = Some(SipCall::start(self.calls.clone(), number, self.out.clone()));
+    }
+
+    async fn hangup(&mut self) {
+        if let Some(call) = self.live_call() {
+            call.hangup().await;
+        }
+    }
+
+    fn can_play(&mut self) -> Result<(), String> {
+        match self.live_call() {
+            Some(_) => Ok(()),
+            None => Err("there is no call in progress".to_string()),
+        }
+    }
+
+    async fn play(&mut self, name: WavName, ulaw: Vec<u8>) {
+        if let Some(call) = self.live_call() {
+            call.play(name, ulaw).await;
+        }
+    }
+
+    async fn close(mut self, grace: Duration) {
+        if let Some(call) = self.call.take() {
+            call.finish(grace).await;
+        }
+    }
+}
