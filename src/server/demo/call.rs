@@ -43,6 +43,16 @@ impl SimulatedLine {
     }
 }
 
+impl Drop for SimulatedLine {
+    /// A session task that is aborted (the demo server dropped) must not leave its
+    /// simulated call, and with it the tone, running.
+    fn drop(&mut self) {
+        if let Some(c) = self.call.take() {
+            c.abort();
+        }
+    }
+}
+
 impl CallLine for SimulatedLine {
     fn in_call(&mut self) -> bool {
         self.call.as_ref().is_some_and(|c| !c.is_finished())
