@@ -154,3 +154,27 @@ fn a_panic_restores_the_terminal() {
     assert_eq!(t.display("#{alternate_on}"), "0", "left in the alternate screen");
     assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
 }
+
+/// At 200x60 the log stands beside the streams; `/` searches it and `n` steps to an older
+/// match; Esc clears the search.
+#[test]
+fn wide_layout_and_log_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 200, 60, &[]);
+    t.wait_for("connection", WAIT, connected);
+    let s = t.screen();
+    assert!(s.lines().any(|l| l.contains("RTP streams") && l.contains("Log (")), "log beside the streams:\n{s}");
+    t.keys(&["/"]);
+    for c in ["c", "o", "n", "n"] {
+        t.keys(&[c]);
+    }
+    t.wait_for("the search prompt", WAIT, |s| s.contains("/conn  Enter searches the log"));
+    t.keys(&["Enter"]);
+    t.wait_for("the search", WAIT, |s| s.contains("Log (/conn n N Esc;"));
+    t.keys(&["n", "n", "n"]);
+    t.wait_for("no older match", WAIT, |s| s.contains("/conn: no more;"));
+    t.keys(&["Escape"]);
+    t.wait_for("the search cleared", WAIT, |s| !s.contains("/conn"));
+    t.keys(&["q"]);
+    t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with 0"));
+}

@@ -187,3 +187,25 @@ fn log_search_highlights_matches() {
         .collect();
     assert!(reversed.to_lowercase().contains("callcall"), "{reversed:?}");
 }
+
+#[test]
+fn wide_terminal_puts_the_log_beside_streams_and_counters() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.last_save = Some("rtp_capture_20261124_100059.wav".into());
+    insta::assert_snapshot!(draw(&a, 200, 30));
+}
+
+#[test]
+fn text_is_cut_with_an_ellipsis_and_numbers_whole() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    a.last_save = Some("rtp_capture_20261124_100059_a_long_suffix.wav".into());
+    a.on_net(
+        NetEvent::Disconnected { reason: "connection reset by the server after a very long explanation".into(), retry_in: None },
+        t0 + Duration::from_millis(5010),
+    );
+    let s = draw(&a, 80, 24).to_string();
+    assert!(s.contains("(r: now): connection reset by the …│"), "{s}");
+    assert!(s.contains("Saved     rtp_captu…ffix.wav│"), "{s}");
+}

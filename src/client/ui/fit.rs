@@ -80,3 +80,77 @@ mod tests {
         assert_eq!(middle("日本語日本語.wav", 9).width(), 9);
     }
 }
+
+/// A line of spans cut to `w` columns, ending in `…` when cut (styles kept).
+pub fn line_end(line: ratatui::text::Line<'_>, w: usize) -> ratatui::text::Line<'static> {
+    use ratatui::text::{Line, Span};
+    let total: usize = line.spans.iter().map(|s| s.content.width()).sum();
+    let own = |s: &Span| Span::styled(s.content.to_string(), s.style);
+    if total <= w {
+        return Line::from(line.spans.iter().map(own).collect::<Vec<_>>()).style(line.style);
+    }
+    let mut out = Vec::new();
+    let mut left = w;
+    for s in &line.spans {
+        let sw = s.content.width();
+        if sw < left {
+            out.push(own(s));
+            left -= sw;
+            continue;
+        }
+        // The span that reaches the edge takes the ellipsis.
+        out.push(Span::styled(end(&s.content, left), s.style));
+        break;
+    }
+    Line::from(out).style(line.style)
+}
+
+/// A count in at most `w` columns: whole when it fits, else in thousands or millions
+/// (`123k`, `4.5M`), never cut.
+pub fn count(n: u64, w: usize) -> String {
+    let whole = n.to_string();
+    if whole.len() <= w {
+        return whole;
+    }
+    let k = n as f64 / 1000.0;
+    if k < 1000.0 {
+        format!("{k:.0}k")
+    } else {
+        format!("{:.1}M", k / 1000.0)
+    }
+}
+
+/// Milliseconds in at most `w` columns: decimals go first, then whole seconds (`37s`).
+pub fn millis(ms: f64, decimals: usize, w: usize) -> String {
+    for d in (0..=decimals).rev() {
+        let s = format!("{ms:.d$}");
+        if s.len() <= w {
+            return s;
+        }
+    }
+    format!("{:.0}s", ms / 1000.0)
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lose_precision_never_digits() {
+        assert_eq!(millis(36989.4, 1, 6), "36989");
+        assert_eq!(millis(12.34, 2, 6), "12.34");
+        assert_eq!(millis(1_234_567.0, 1, 6), "1235s");
+        assert_eq!(count(999_999, 6), "999999");
+        assert_eq!(count(1_234_567, 6), "1.2M");
+        assert_eq!(count(123_456, 5), "123k");
+    }
+
+    #[test]
+    fn lines_are_cut_with_an_ellipsis() {
+        use ratatui::text::{Line, Span};
+        let l = Line::from(vec![Span::raw("Server "), Span::raw("disconnected: connection reset")]);
+        let cut = line_end(l, 20);
+        let text: String = cut.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "Server disconnected…");
+    }
+}

@@ -10,7 +10,9 @@ use crate::client::app::{App, CallState, ConnState};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" sipdeck ", theme.title()));
-    let lines = vec![conn_line(app, theme), call_line(app, theme)];
+    // Cut with an ellipsis at the edge: a long disconnect reason reads as cut, not as a word.
+    let w = area.width.saturating_sub(2) as usize;
+    let lines = vec![super::fit::line_end(conn_line(app, theme), w), super::fit::line_end(call_line(app, theme), w)];
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

@@ -34,14 +34,38 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     let [head, body, foot] =
         Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(5), Constraint::Length(1)]).areas(area);
     header::render(app, theme, frame, head);
+    if body.width >= WIDE {
+        wide_body(app, theme, frame, body);
+    } else {
+        narrow_body(app, theme, frame, body);
+    }
+    footer(app, theme, frame, foot);
+    dialog::render(app, theme, frame, area);
+}
+
+/// From this width on, the log gets a column of its own beside the streams and counters.
+pub const WIDE: u16 = 150;
+
+/// Up to [`WIDE`]: the streams across the top, the counters and the log side by side under them.
+fn narrow_body(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
     let [streams_area, body] = Layout::vertical([Constraint::Length(streams_height(app, body.height)), Constraint::Min(5)]).areas(body);
     streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
     let side = if body.width >= 100 { 38 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
     rtp_pane::render(app, theme, frame, left);
     log::render(app, theme, frame, right);
-    footer(app, theme, frame, foot);
-    dialog::render(app, theme, frame, area);
+}
+
+/// Wide: streams over counters on the left (the table gets its wider columns), the log the
+/// whole height on the right.
+fn wide_body(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
+    let left_w = (body.width * 11 / 20).max(100);
+    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
+    let [streams_area, counters] =
+        Layout::vertical([Constraint::Length(streams_height(app, left.height)), Constraint::Min(5)]).areas(left);
+    streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
+    rtp_pane::render(app, theme, frame, counters);
+    log::render(app, theme, frame, right);
 }
 
 /// Rows for the stream table: the rows its streams need (at most a third of the body), and

@@ -29,9 +29,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled(r.malformed.to_string(), malformed_style),
         ]),
     ];
+    let w = area.width.saturating_sub(2) as usize;
     if let Some(p) = &app.last_save {
+        // Shortened in the middle: the date and the .wav at the end stay readable.
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        lines.push(kv("Saved", name, theme));
+        lines.push(kv("Saved", super::fit::middle(&name, w.saturating_sub(10)), theme));
     }
     if !app.uploads.is_empty() {
         lines.push(Line::from(Span::styled("Uploads", theme.title())));
@@ -40,9 +42,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 UploadState::Pending { .. } => ("… ", theme.warn()),
                 UploadState::Acked { .. } => ("✓ ", theme.good()),
             };
-            lines.push(Line::from(vec![Span::styled(mark, style), Span::raw(u.name.as_str())]));
+            lines.push(Line::from(vec![Span::styled(mark, style), Span::raw(super::fit::middle(u.name.as_str(), w.saturating_sub(2)))]));
         }
     }
+    let lines: Vec<Line> = lines.into_iter().map(|l| super::fit::line_end(l, w)).collect();
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" RTP ", theme.title()));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -14,6 +14,7 @@ use ratatui::Frame;
 use crate::core::rtp::Codec;
 use crate::core::stats::stream::{dbfs, Media};
 use crate::core::stats::{StreamSet, StreamStats};
+use crate::client::ui::fit;
 use crate::client::ui::theme::Theme;
 
 /// Lowest level the meter shows; quieter reads as an empty bar.
@@ -96,8 +97,17 @@ fn render_table(f: &mut Frame, area: Rect, streams: &StreamSet, newest: u32, now
         Row::new(cols.iter().map(|&i| cells[i].take().unwrap_or_default()).collect::<Vec<_>>())
     });
     let header = Row::new(cols.iter().map(|&i| Cell::from(HEADER[i]))).style(theme.title());
-    let widths: Vec<Constraint> = cols.iter().map(|&i| WIDTHS[i]).collect();
+    let widths = widen(&cols, area.width);
     f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+}
+
+/// The columns' widths, with the room a wide pane has left shared out (up to double each),
+/// so that a wide terminal reads as a table rather than a cramped left edge.
+fn widen(cols: &[usize], width: u16) -> Vec<Constraint> {
+    let base: Vec<u16> = cols.iter().map(|&i| match WIDTHS[i] { Constraint::Length(n) => n, _ => 1 }).collect();
+    let need: u16 = base.iter().map(|n| n + 1).sum();
+    let extra = width.saturating_sub(need) / cols.len().max(1) as u16;
+    base.iter().map(|&n| Constraint::Length(n + extra.min(n))).collect()
 }
 
 fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) -> [Cell<'a>; 13] {
@@ -115,13 +125,13 @@ fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) ->
         Cell::from(format!("{:#010x}", s.ssrc)).style(ssrc_style),
         Cell::from(codec_label(s.codec())),
         Cell::from(format!("{}-{}", s.seq.first_seq(), s.seq.highest_seq())),
-        Cell::from(s.packets.to_string()),
-        Cell::from(s.expected().to_string()),
+        Cell::from(fit::count(s.packets, 6)),
+        Cell::from(fit::count(s.expected(), 6)),
         Cell::from(format!("{lost} {pct:.1}%")).style(lost_style),
         Cell::from(s.duplicates.to_string()),
         Cell::from(s.out_of_order.to_string()),
-        Cell::from(format!("{:.2}", s.jitter.millis())),
-        Cell::from(format!("{:.1}", s.max_delta.as_secs_f64() * 1000.0)),
+        Cell::from(fit::millis(s.jitter.millis(), 2, 6)),
+        Cell::from(fit::millis(s.max_delta.as_secs_f64() * 1000.0, 1, 6)),
         Cell::from(s.pps.to_string()),
         Cell::from(format!("{:.1}", s.kbit_per_s())),
         Cell::from(age(s.since_last(now), stalled)).style(last_style),
