@@ -80,3 +80,35 @@ async fn a_read_that_hangs_holds_up_nothing_else() {
     assert_eq!(ins.verdict, crate::core::wav::Verdict::Ready);
     writer.await.unwrap().unwrap();
 }
+
+/// An upload effect reads and checks the file and reports; it sends nothing itself. The app
+/// decides: connected, its answer is the send; disconnected, nothing goes out.
+#[tokio::test]
+async fn uploads_report_and_the_app_decides_what_is_sent() {
+    use crate::client::app::ConnState;
+    use crate::core::protocol::ClientMsg;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("tone.wav");
+    std::fs::write(&wav, crate::core::wav::g711_wav(crate::core::wav::Law::MuLaw, &[0xff; 800])).unwrap();
+    let (cmd, mut cmd_rx) = mpsc::channel(4);
+    let (io, mut io_rx) = mpsc::channel(4);
+    let fx = Effects::new(cmd, io);
+    assert!(!fx.apply(Effect::Upload(wav.clone())).await, "nothing handed to the network");
+    let ev = tokio::time::timeout(std::time::Duration::from_secs(10), io_rx.recv()).await.unwrap().unwrap();
+    let IoEvent::UploadReady { path, msg: ClientMsg::WavUpload { name, .. } } = &ev else { panic!("{ev:?}") };
+    assert_eq!((path, name.as_str()), (&wav, "tone.wav"));
+    assert!(cmd_rx.try_recv().is_err(), "the effect sent nothing");
+    assert_eq!(fx.in_flight(), 0);
+    let cfg = crate::client::app::AppConfig {
+        url: "ws://127.0.0.1:9".into(),
+        default_number: "0938220136".parse().unwrap(),
+        record_dir: dir.path().to_path_buf(),
+        record_format: crate::client::app::RecordFormat::Mulaw,
+        wav_dir: dir.path().to_path_buf(),
+    };
+    let mut app = App::new(cfg, Instant::now());
+    assert_eq!(app.on_io(ev.clone()), vec![], "not connected: not sent");
+    app.conn = ConnState::Connected { since: Instant::now() };
+    let IoEvent::UploadReady { msg, .. } = ev.clone() else { unreachable!() };
+    assert_eq!(app.on_io(ev), vec![Effect::Send(msg)]);
+}
