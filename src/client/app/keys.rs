@@ -269,7 +269,7 @@ pub fn help_rows() -> Vec<(String, &'static str)> {
 }
 
 /// Commands line mode reads that have no key (its own pauses), appended to the menu.
-pub const LINE_ONLY: &[&str] = &["wait <s>"];
+pub const LINE_ONLY: &[&str] = &["wait <s>", "wait-for <text> [s]"];
 
 /// The line-mode menu, printed at start and after an unknown command.
 pub fn line_menu() -> &'static str {
@@ -353,7 +353,7 @@ mod tests {
         assert!(help.contains(&("n N".into(), "next match (older), previous")));
         assert_eq!(
             line_menu(),
-            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s>"
+            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s> | wait-for <text> [s]"
         );
         assert_eq!(line_action("c"), Some(Action::Dial));
         assert_eq!(line_action("exit"), Some(Action::Quit));
