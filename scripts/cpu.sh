@@ -17,7 +17,7 @@ until tmux -S "$SOCK" capture-pane -p -t $S | grep -q connected; do sleep 0.1; d
 PID=$(tmux -S "$SOCK" display -p -t $S '#{pane_pid}')
 if [ "$MODE" = call ]; then
   tmux -S "$SOCK" send-keys -t $S 1
-  until tmux -S "$SOCK" capture-pane -p -t $S | grep -q "answered"; do sleep 0.1; done
+  until tmux -S "$SOCK" capture-pane -p -t $S | grep -q "in call with"; do sleep 0.1; done
 fi
 ticks() { awk '{print $14+$15}' /proc/$1/stat; }
 a=$(ticks $PID); sleep "$SECS"; b=$(ticks $PID)
