@@ -35,7 +35,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
         Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(5), Constraint::Length(1)]).areas(area);
     header::render(app, theme, frame, head);
     let [streams_area, body] = Layout::vertical([Constraint::Length(streams_height(app, body.height)), Constraint::Min(5)]).areas(body);
-    streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
+    streams::render_streams(frame, streams_area, &app.streams, app.stream_clock(), theme);
     let side = if body.width >= 100 { 38 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
     rtp_pane::render(app, theme, frame, left);
