@@ -275,6 +275,7 @@ fn app_config(url: &str, dir: &std::path::Path) -> AppConfig {
         record_dir: dir.to_path_buf(),
         record_format: RecordFormat::Mulaw,
         wav_dir: dir.to_path_buf(),
+        save_calls: Default::default(),
     }
 }
 

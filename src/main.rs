@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use sipdeck::client::app::{App, AppConfig, RecordFormat};
+use sipdeck::client::app::{App, AppConfig, RecordFormat, SaveCalls};
 use sipdeck::client::net::NetConfig;
 use sipdeck::core::protocol::{Number, DEFAULT_NUMBER};
 
@@ -51,6 +51,9 @@ struct ClientArgs {
     /// Folder the file browser (key 5) opens in.
     #[arg(long, default_value = ".")]
     wav_dir: PathBuf,
+    /// Save every call into --record-dir when it ends, as call_YYYYMMDD_HHMMSS_<number>.wav.
+    #[arg(long)]
+    save_calls: bool,
     /// Encoding of saved recordings.
     #[arg(long, value_enum, default_value_t = RecordFormat::Mulaw)]
     record_format: RecordFormat,
@@ -157,6 +160,7 @@ async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
         record_dir: args.record_dir,
         record_format: args.record_format,
         wav_dir: args.wav_dir,
+        save_calls: if args.save_calls { SaveCalls::Wav } else { SaveCalls::Off },
     };
     let mut app = App::new(cfg, std::time::Instant::now());
     if demo.is_some() {

@@ -401,6 +401,7 @@ fn dashboard(t: &Tree) -> sipdeck::client::app::App {
         record_dir: ".".into(),
         record_format: RecordFormat::Mulaw,
         wav_dir: t.music(),
+        save_calls: Default::default(),
     };
     let mut app = App::new(cfg, std::time::Instant::now());
     app.wall_clock = || at(10, 0, 0);

@@ -19,6 +19,7 @@ fn app(t0: Instant) -> App {
         record_dir: ".".into(),
         record_format: RecordFormat::Mulaw,
         wav_dir: ".".into(),
+        save_calls: Default::default(),
     };
     let mut a = App::new(cfg, t0);
     a.wall_clock = || at(59);

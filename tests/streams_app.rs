@@ -16,6 +16,7 @@ fn app(t0: Instant, format: RecordFormat) -> App {
         record_dir: std::env::temp_dir(),
         record_format: format,
         wav_dir: ".".into(),
+        save_calls: Default::default(),
     };
     App::new(cfg, t0)
 }

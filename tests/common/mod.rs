@@ -60,6 +60,7 @@ impl Client {
             record_dir: record_dir.to_path_buf(),
             record_format: RecordFormat::Mulaw,
             wav_dir: ".".into(),
+            save_calls: Default::default(),
         };
         let rt = Runtime::start(App::new(app_cfg, Instant::now()), cfg, None).unwrap();
         Client { rt }

@@ -118,18 +118,32 @@ impl App {
         }
     }
 
+    /// `7`: the current call's recording, or the last ended call's when none is up.
     pub(crate) fn save_effects(&mut self) -> Vec<Effect> {
         if self.capture.is_empty() {
             self.log(LogKind::Error, "no audio received yet: nothing to save");
             return vec![];
         }
         let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
+        self.save_as(name)
+    }
+
+    /// The recording of the call that just ended, named by its start and number.
+    pub(crate) fn save_call_effects(&mut self) -> Vec<Effect> {
+        let Some(s) = &self.calls.current else { return vec![] };
+        let number = s.number.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
+        let name = format!("call_{}_{number}.wav", s.started.format("%Y%m%d_%H%M%S"));
+        self.save_as(name)
+    }
+
+    fn save_as(&mut self, name: String) -> Vec<Effect> {
         let bytes = match self.cfg.record_format {
             RecordFormat::Mulaw => self.capture.to_wav(),
             RecordFormat::Pcm16 => self.capture.to_pcm16_wav(),
         };
         self.log(LogKind::Info, format!("saving {:.1} s of audio as {name}", self.capture.seconds()));
         self.save_requested_at = self.rtp.packets;
+        self.calls.saving.push_back(self.calls.current_id());
         vec![Effect::Save { dir: self.cfg.record_dir.clone(), name, bytes, seconds: self.capture.seconds() }]
     }
 }

@@ -92,6 +92,11 @@ impl App {
                 for line in self.stream_lines() {
                     self.log(LogKind::Info, line);
                 }
+                if !self.calls.history.is_empty() {
+                    for line in self.history_lines() {
+                        self.log(LogKind::Info, line);
+                    }
+                }
                 vec![]
             }
             Command::Upload(path) => {

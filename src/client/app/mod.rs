@@ -7,6 +7,7 @@
 
 pub mod act;
 pub mod call;
+pub mod calls;
 pub mod command;
 pub mod dialog;
 pub mod keys;
@@ -21,6 +22,7 @@ use chrono::Local;
 
 pub use crate::client::browser::ConvertOffer;
 pub use call::{CallState, ConnState};
+pub use calls::{CallRecord, CallResult, Calls, SaveCalls};
 pub use dialog::{Ask, Dialog};
 pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
@@ -49,6 +51,8 @@ pub struct AppConfig {
     pub record_format: RecordFormat,
     /// Where the file browser opens the first time.
     pub wav_dir: PathBuf,
+    /// Save every call when it ends (`--save-calls`).
+    pub save_calls: SaveCalls,
 }
 
 /// Work the runtime must do on the app's behalf; it reports back as an [`IoEvent`] and never
@@ -128,7 +132,12 @@ pub struct App {
     pub rtp: RtpCounters,
     /// Per-SSRC RFC 3550 statistics, audio level and DTMF.
     pub streams: StreamSet,
+    /// The current (or last ended) call's recording.
     pub capture: Capture,
+    /// The current session and the history of ended calls.
+    pub calls: Calls,
+    /// Effects a network fold asked for (a call saved as it ends); the runtime takes them.
+    pub(crate) pending: Vec<Effect>,
     pub log: LogRing,
     /// Where the log is scrolled to and what is searched in it.
     pub log_view: LogView,
@@ -160,6 +169,8 @@ impl App {
             rtp: RtpCounters::new(now),
             streams: StreamSet::default(),
             capture: Capture::default(),
+            calls: Calls::default(),
+            pending: Vec::new(),
             log: LogRing::default(),
             log_view: LogView::default(),
             uploads: Vec::new(),
@@ -199,6 +210,7 @@ impl App {
             IoEvent::Inspected { path, purpose: Purpose::Upload, result } => return self.on_upload_inspected(path, result),
             IoEvent::Saved { path, bytes, seconds } => {
                 self.log(LogKind::Info, format!("saved {} ({bytes} bytes, {seconds:.1} s of audio)", path.display()));
+                self.on_call_saved(&path);
                 self.last_save = Some(path);
                 self.saved_packets = self.saved_packets.max(self.save_requested_at);
             }
@@ -208,10 +220,13 @@ impl App {
             IoEvent::RecoverFailed { spill, error } => {
                 self.log(LogKind::Error, format!("could not recover {}: {error}", spill.display()))
             }
-            IoEvent::SaveFailed { path, error } => self.log(
+            IoEvent::SaveFailed { path, error } => {
+                self.calls.saving.pop_front();
+                self.log(
                 LogKind::Error,
-                format!("could not save {}: {error}; the audio is kept, press 7 to retry", path.display()),
-            ),
+                    format!("could not save {}: {error}; the audio is kept, press 7 to retry", path.display()),
+                )
+            }
             IoEvent::UploadRejected { path, error } => {
                 self.log(LogKind::Error, format!("not uploaded: {}: {error}", path.display()));
                 self.tell_browser(format!("not uploaded: {error}"));
@@ -224,6 +239,11 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// Effects the network folds asked for since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.pending)
     }
 
     pub fn on_tick(&mut self, now: Instant) {

@@ -9,6 +9,11 @@ use crate::core::protocol::ClientMsg;
 
 impl App {
     pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
+        self.fold_net(ev, now);
+        self.follow_call_end();
+    }
+
+    fn fold_net(&mut self, ev: NetEvent, now: Instant) {
         match ev {
             NetEvent::Rtp(f) => self.on_rtp(&f, now),
             NetEvent::Batch(evs) => evs.into_iter().for_each(|ev| self.on_net(ev, now)),
@@ -48,6 +53,7 @@ impl App {
     }
 
     fn on_rtp(&mut self, f: &crate::client::net::RtpFrame, now: Instant) {
+        self.session_for_media();
         self.rtp.on_packet(f.arrival, f.bytes.len());
         let arrival = self.streams.on_packet(&f.header, f.payload(), f.bytes.len(), f.arrival);
         self.capture.push(&arrival, &f.header, f.payload());
@@ -111,6 +117,7 @@ impl App {
         self.log(LogKind::Client, format!("sent {}", msg.summary()));
         match msg {
             ClientMsg::Call(number) => {
+                self.begin_call(number.clone());
                 self.call = CallState::Dialing { number, since: now };
             }
             ClientMsg::Hangup => self.call.end("hung up by you", now),

@@ -16,6 +16,7 @@ fn app() -> App {
         record_dir: ".".into(),
         record_format: RecordFormat::Mulaw,
         wav_dir: ".".into(),
+        save_calls: Default::default(),
     };
     let now = Instant::now();
     let mut a = App::new(cfg, now);

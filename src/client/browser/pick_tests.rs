@@ -73,6 +73,7 @@ fn setup() -> (tempfile::TempDir, App) {
         record_dir: d.to_path_buf(),
         record_format: RecordFormat::Mulaw,
         wav_dir: d.to_path_buf(),
+        save_calls: Default::default(),
     };
     let now = Instant::now();
     let mut app = App::new(cfg, now);

@@ -214,6 +214,9 @@ impl Runtime {
                         fe.saw_net(&ev);
                         self.session.on_net(ev, now);
                     }
+                    // Calls saved as they end (--save-calls).
+                    let effects = self.session.app.take_effects();
+                    self.session.apply_all(effects).await;
                     Woke::Net
                 }
             };

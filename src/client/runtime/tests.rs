@@ -19,6 +19,7 @@ async fn packets_in_batches_reach_the_spill_file() {
         record_dir: dir.path().to_path_buf(),
         record_format: crate::client::app::RecordFormat::Mulaw,
         wav_dir: dir.path().to_path_buf(),
+        save_calls: Default::default(),
     };
     let (cmd, _cmd_rx) = mpsc::channel(4);
     let (io, _io_rx) = mpsc::channel(4);

@@ -49,7 +49,7 @@ pub const WIDE: u16 = 150;
 /// Up to [`WIDE`]: the streams across the top, the counters and the log side by side under them.
 fn narrow_body(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
     let [streams_area, body] = Layout::vertical([Constraint::Length(streams_height(app, body.height)), Constraint::Min(5)]).areas(body);
-    streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
+    streams::render_streams(frame, streams_area, &app.streams, app.stream_clock(), theme);
     let side = if body.width >= 100 { 38 } else { 30 };
     let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
     rtp_pane::render(app, theme, frame, left);
