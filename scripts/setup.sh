@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what sipdeck's tests and tools need on a Debian-like machine, only what is missing:
-# tmux (end-to-end tests), sox and ffmpeg (check saved WAVs), sipp and baresip (gateway tests against
+# tmux (end-to-end tests), sox and ffmpeg (check saved WAVs), sipp, baresip and kamailio (gateway tests against
 # real SIP peers), and the Python websockets package (the reference client). Safe to run again.
 set -euo pipefail
 SUDO=""
@@ -13,6 +13,7 @@ command -v sipp >/dev/null || missing+=(sip-tester)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v tshark >/dev/null || missing+=(tshark)
 command -v baresip >/dev/null || missing+=(baresip-core)
+command -v kamailio >/dev/null || missing+=(kamailio)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq

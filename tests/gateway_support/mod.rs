@@ -18,6 +18,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod baresip;
+
 pub const WAIT: Duration = Duration::from_secs(15);
 
 /// A gateway running inside the test, on free ports.
