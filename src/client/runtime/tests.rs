@@ -106,6 +106,7 @@ async fn uploads_report_and_the_app_decides_what_is_sent() {
         record_dir: dir.path().to_path_buf(),
         record_format: crate::client::app::RecordFormat::Mulaw,
         wav_dir: dir.path().to_path_buf(),
+        save_calls: Default::default(),
     };
     let mut app = App::new(cfg, Instant::now());
     assert_eq!(app.on_io(ev.clone()), vec![], "not connected: not sent");
