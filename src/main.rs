@@ -112,7 +112,9 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
 /// Servers log to stderr; the dashboard owns the terminal and logs to its own pane.
 fn init_tracing() {
     // rsipstack logs every raw SIP message at info; its warnings are what an operator needs.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rsipstack=warn".into());
+    // webrtc-sdp warns about every attribute it does not model (a=tool, a=minptime, ...),
+    // which are standard and harmless: only its errors are shown.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rsipstack=warn,webrtc_sdp=error".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
