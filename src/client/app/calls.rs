@@ -184,9 +184,10 @@ impl App {
         }
     }
 
-    /// Whether streams may be shown as stalled: only while their call is live.
+    /// Whether streams may be shown as stalled: only while their call (or the numberless
+    /// session of RTP with no call) is live.
     pub fn stall_alarms(&self) -> bool {
-        self.call.in_progress() || self.calls.current.is_none()
+        self.call.in_progress() || self.calls.live() || self.calls.current.is_none()
     }
 
     /// The instant streams are drawn at: now while the call is live; once it ended, the
