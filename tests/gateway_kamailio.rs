@@ -89,11 +89,11 @@ struct Kamailio {
 }
 
 impl Kamailio {
-    /// `None` (with a message) only when kamailio is not installed at all.
+    /// Panics when kamailio is not installed (scripts/setup.sh installs it).
     async fn start(far_end: SocketAddr) -> Option<Kamailio> {
         if Command::new("kamailio").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-            eprintln!("SKIPPED: kamailio is not installed (scripts/setup.sh installs it)");
-            return None;
+            // Like sipp and tshark: a missing peer is a failed set-up, never a silent pass.
+            panic!("kamailio is not installed: run scripts/setup.sh (Debian package kamailio)");
         }
         let dir = tempfile::tempdir().unwrap();
         let port = free_udp_port(false);

@@ -16,11 +16,11 @@ pub struct Baresip {
 }
 
 impl Baresip {
-    /// `None` (with a message) only when baresip is not installed at all.
+    /// Panics when baresip is not installed (scripts/setup.sh installs it).
     pub async fn start(codecs: &str) -> Option<Baresip> {
         if std::process::Command::new("baresip").arg("-h").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-            eprintln!("SKIPPED: baresip is not installed (scripts/setup.sh installs baresip-core)");
-            return None;
+            // Like sipp and tshark: a missing peer is a failed set-up, never a silent pass.
+            panic!("baresip is not installed: run scripts/setup.sh (Debian package baresip-core)");
         }
         let dir = tempfile::tempdir().unwrap();
         let port = free_udp_port(false);
