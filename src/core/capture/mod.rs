@@ -11,6 +11,7 @@
 //! per missing packet.
 
 mod reorder;
+mod sink;
 pub mod timeline;
 
 use std::borrow::Cow;
@@ -21,7 +22,8 @@ use crate::core::audio::{self, Law};
 use crate::core::wav;
 
 pub use reorder::REORDER_WINDOW;
-use reorder::{Count, Incoming, Reorder, Tally};
+use reorder::{Incoming, Reorder, Tally};
+pub use sink::{Counter, Sink};
 pub use timeline::LOSS_FILL_SAMPLES;
 
 /// The SSRC and sequence epoch a recording follows.
@@ -33,11 +35,15 @@ struct StreamKey {
 
 /// The call's audio in the law of the first G.711 packet, one stream at a time: the newest.
 /// The other law is transcoded; other codecs are not decoded, so their time is silence.
-#[derive(Debug, Default, Clone)]
-pub struct Capture {
+///
+/// The audio goes to a [`Sink`]: a `Vec` (the whole recording in memory, for tests and
+/// small saves), a [`Counter`] (the live view: only its length), or a file writer (a save
+/// replayed from the spill file, in the client).
+#[derive(Debug, Clone)]
+pub struct Capture<S: Sink = Vec<u8>> {
     law: Option<Law>,
     /// Audio written out of the reorder window.
-    data: Vec<u8>,
+    data: S,
     stream: Option<StreamKey>,
     reorder: Option<Reorder>,
     skipped_packets: u64,
@@ -48,7 +54,29 @@ pub struct Capture {
     scratch: Vec<u8>,
 }
 
-impl Capture {
+impl<S: Sink> Capture<S> {
+    /// An empty capture writing into `sink`.
+    pub fn with_sink(sink: S) -> Capture<S> {
+        Capture {
+            law: None,
+            data: sink,
+            stream: None,
+            reorder: None,
+            skipped_packets: 0,
+            transcoded_packets: 0,
+            too_late: 0,
+            tally: Tally::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Write out the packets still held in the reorder window and hand back the sink (the
+    /// whole recording): the end of a replay.
+    pub fn finish(mut self) -> (Law, S) {
+        self.finish_stream();
+        (self.law(), self.data)
+    }
+
     /// Place one packet, as the stream statistics classified it.
     pub fn push(&mut self, arrival: &Arrival, header: &RtpHeader, payload: &[u8]) {
         let Placement::Fresh { ext, .. } = arrival.placement else {
@@ -103,7 +131,7 @@ impl Capture {
                 self.finish_stream();
                 let handover = self.reorder.as_ref().and_then(Reorder::handover);
                 self.stream = Some(key);
-                self.reorder = Some(Reorder::new(index, arrival.at, self.data.len() as u64, handover));
+                self.reorder = Some(Reorder::new(index, arrival.at, self.data.written(), handover));
                 true
             }
         }
@@ -118,11 +146,11 @@ impl Capture {
 
     /// Bytes (= samples) of audio, held packets and the gaps between them included.
     pub fn len(&self) -> usize {
-        let mut count = Count(self.data.len());
+        let mut count = Counter(self.data.written());
         if let Some(r) = &self.reorder {
             r.pending_into(self.law().silence(), &mut count);
         }
-        count.0
+        count.0 as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -133,6 +161,19 @@ impl Capture {
         self.law.unwrap_or(Law::MuLaw)
     }
 
+    /// Packets written into the sink so far, without those held in the reorder window.
+    pub fn sink(&self) -> &S {
+        &self.data
+    }
+}
+
+impl Default for Capture<Vec<u8>> {
+    fn default() -> Self {
+        Capture::with_sink(Vec::new())
+    }
+}
+
+impl Capture<Vec<u8>> {
     /// The whole recording so far, held packets included (copied only when some are held).
     pub fn bytes(&self) -> Cow<'_, [u8]> {
         match &self.reorder {
@@ -145,6 +186,9 @@ impl Capture {
         }
     }
 
+}
+
+impl<S: Sink> Capture<S> {
     /// Seconds of audio at 8000 samples/s.
     pub fn seconds(&self) -> f64 {
         self.len() as f64 / 8000.0
@@ -170,7 +214,9 @@ impl Capture {
     pub fn filled_packets(&self) -> u64 {
         self.tally.filled
     }
+}
 
+impl Capture<Vec<u8>> {
     /// The whole capture as a G.711 WAV file.
     pub fn to_wav(&self) -> Vec<u8> {
         wav::g711_wav(self.law(), &self.bytes())

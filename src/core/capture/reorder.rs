@@ -9,31 +9,7 @@ use super::timeline::{Cursor, Handover, Packet};
 /// Packets held back for late arrivals (320 ms at 20 ms per packet).
 pub const REORDER_WINDOW: usize = 16;
 
-/// Where emitted audio goes: the capture itself, or a counter that measures it unwritten.
-pub(super) trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-    fn fill(&mut self, byte: u8, n: usize);
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-    fn fill(&mut self, byte: u8, n: usize) {
-        self.resize(self.len() + n, byte);
-    }
-}
-
-pub(super) struct Count(pub usize);
-
-impl Sink for Count {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 += bytes.len();
-    }
-    fn fill(&mut self, _: u8, n: usize) {
-        self.0 += n;
-    }
-}
+use super::Sink;
 
 /// What a held sequence number carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +81,7 @@ impl Reorder {
 
     /// Hold a packet, first writing out whatever falls out of the window. False when it
     /// came too late: its place was already written.
-    pub fn insert(&mut self, p: Incoming<'_>, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) -> bool {
+    pub fn insert(&mut self, p: Incoming<'_>, silence: u8, out: &mut impl Sink, tally: &mut Tally) -> bool {
         let index = p.index;
         if index < self.cursor.next {
             let fits = self.highest - index < REORDER_WINDOW as i64;
@@ -140,7 +116,7 @@ impl Reorder {
     }
 
     /// Write every index below `end`, then free their slots.
-    fn commit(&mut self, end: i64, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) {
+    fn commit(&mut self, end: i64, silence: u8, out: &mut impl Sink, tally: &mut Tally) {
         if end <= self.cursor.next {
             return;
         }
@@ -154,7 +130,7 @@ impl Reorder {
         }
     }
 
-    pub fn finish(&mut self, silence: u8, out: &mut Vec<u8>, tally: &mut Tally) {
+    pub fn finish(&mut self, silence: u8, out: &mut impl Sink, tally: &mut Tally) {
         self.commit(self.highest + 1, silence, out, tally);
     }
 
