@@ -5,6 +5,7 @@ pub mod audio;
 pub mod capture;
 pub mod convert;
 pub mod dtmf;
+pub mod dtmf_encode;
 pub mod pcap;
 pub mod protocol;
 pub mod rtp;

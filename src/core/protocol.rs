@@ -1,7 +1,8 @@
 //! The wire protocol of the reference gateway, byte for byte.
 //!
 //! WebSocket text frames, subprotocol [`SUBPROTOCOL`].
-//! Client to server: `CALL:<digits>`, `HANGUP`, `WAV_UPLOAD:<name>:<base64>`, `PLAY_WAV:<name>`.
+//! Client to server: `CALL:<digits>`, `HANGUP`, `WAV_UPLOAD:<name>:<base64>`, `PLAY_WAV:<name>`,
+//! and sipdeck's own extension `DTMF:<digits>`.
 //! Server to client: `RTP:<hex of a whole RTP packet>`, `WAV_ACK:<text>`, anything else is a
 //! status line.
 
@@ -40,6 +41,44 @@ pub enum ProtocolError {
     UploadTooLarge(usize),
     #[error("unknown command {0:?}")]
     UnknownCommand(String),
+    #[error("DTMF digits are 0-9, *, #, A-D (got {0:?})")]
+    NotDtmf(String),
+    #[error("DTMF takes 1 to {MAX_DTMF_DIGITS} digits (got {0})")]
+    DtmfLength(usize),
+}
+
+/// Most digits one `DTMF:` command carries.
+pub const MAX_DTMF_DIGITS: usize = 32;
+
+/// Digits for sipdeck's own `DTMF:<digits>` extension: 1 to 32 of `0-9 * # A-D` (lower-case
+/// a-d are taken as upper-case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DtmfDigits(String);
+
+impl DtmfDigits {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DtmfDigits {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_uppercase();
+        if !s.chars().all(|c| matches!(c, '0'..='9' | '*' | '#' | 'A'..='D')) {
+            return Err(ProtocolError::NotDtmf(s.chars().take(40).collect()));
+        }
+        match s.len() {
+            n if n == 0 || n > MAX_DTMF_DIGITS => Err(ProtocolError::DtmfLength(n)),
+            _ => Ok(DtmfDigits(s)),
+        }
+    }
+}
+
+impl fmt::Display for DtmfDigits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A dialable number: 3 to 32 ASCII digits, as the reference client demands.
@@ -135,6 +174,8 @@ pub enum ClientMsg {
     Hangup,
     WavUpload { name: WavName, data: Vec<u8> },
     PlayWav(WavName),
+    /// sipdeck's own extension: send these digits into the call as DTMF.
+    Dtmf(DtmfDigits),
 }
 
 impl ClientMsg {
@@ -153,6 +194,7 @@ impl ClientMsg {
                 s
             }
             ClientMsg::PlayWav(n) => format!("PLAY_WAV:{n}"),
+            ClientMsg::Dtmf(d) => format!("DTMF:{d}"),
         }
     }
 
@@ -175,6 +217,9 @@ impl ClientMsg {
         }
         if let Some(num) = text.strip_prefix("CALL:") {
             return Ok(ClientMsg::Call(num.parse()?));
+        }
+        if let Some(digits) = text.strip_prefix("DTMF:") {
+            return Ok(ClientMsg::Dtmf(digits.parse()?));
         }
         if let Some(name) = text.strip_prefix("PLAY_WAV:") {
             return Ok(ClientMsg::PlayWav(name.parse()?));
@@ -290,6 +335,7 @@ mod tests {
             ClientMsg::PlayWav("x y.wav".parse().unwrap()),
             ClientMsg::WavUpload { name: "t.wav".parse().unwrap(), data: (0..=255).collect() },
             ClientMsg::WavUpload { name: "empty.wav".parse().unwrap(), data: vec![] },
+            ClientMsg::Dtmf("0123456789*#ABCD".parse().unwrap()),
         ];
         for m in msgs {
             assert_eq!(ClientMsg::parse(&m.encode()).unwrap(), m);
@@ -304,6 +350,18 @@ mod tests {
         assert!(matches!("+4412".parse::<Number>(), Err(ProtocolError::NotDigits(_))));
         assert_eq!("  0912345678 ".parse::<Number>().unwrap().as_str(), "0912345678");
         assert!(matches!("1".repeat(33).parse::<Number>(), Err(ProtocolError::TooLong(33))));
+    }
+
+    #[test]
+    fn dtmf_digits_are_the_sixteen_keys() {
+        assert_eq!(ClientMsg::parse("DTMF:1#\r\n").unwrap().encode(), "DTMF:1#");
+        assert_eq!("a*d".parse::<DtmfDigits>().unwrap().as_str(), "A*D");
+        assert!(matches!("1E".parse::<DtmfDigits>(), Err(ProtocolError::NotDtmf(_))));
+        assert!(matches!("1 2".parse::<DtmfDigits>(), Err(ProtocolError::NotDtmf(_))));
+        assert_eq!("".parse::<DtmfDigits>(), Err(ProtocolError::DtmfLength(0)));
+        assert_eq!("1".repeat(33).parse::<DtmfDigits>(), Err(ProtocolError::DtmfLength(33)));
+        assert!("#".repeat(32).parse::<DtmfDigits>().is_ok());
+        assert!(matches!(ClientMsg::parse("DTMF:"), Err(ProtocolError::DtmfLength(0))));
     }
 
     #[test]

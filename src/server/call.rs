@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::core::protocol::{Number, WavName};
+use crate::core::protocol::{DtmfDigits, Number, WavName};
 use crate::server::outbox::ClientOutbox;
 
 /// What a server puts behind its sessions.
@@ -34,6 +34,10 @@ pub trait CallLine: Send + 'static {
 
     /// Stream 8 kHz mono mu-law to where this line's audio goes.
     fn play(&mut self, name: WavName, ulaw: Vec<u8>) -> impl Future<Output = ()> + Send;
+
+    /// Send DTMF digits into the call in progress (sipdeck's `DTMF:` extension); the line
+    /// that says how it went (`DTMF sent: ...` or `Error: ...`) goes to the client.
+    fn dtmf(&mut self, digits: DtmfDigits) -> impl Future<Output = ()> + Send;
 
     /// The client is gone or the server stops: hang up, waiting at most `grace`.
     fn close(self, grace: Duration) -> impl Future<Output = ()> + Send;

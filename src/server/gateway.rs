@@ -17,6 +17,7 @@ use crate::server::listen::{accept_clients, ClientCaps};
 use crate::server::session::{SessionLimits, SessionShared};
 use crate::server::media::Codec;
 use crate::server::sip::ports::{PortPool, PortRange};
+use crate::server::sip::dtmf::DtmfTiming;
 use crate::server::sip::rtp::RtpSources;
 use crate::server::sip::{Account, CallPolicy, SipAgent, SipBackend, SipCallContext, SipConfig, SipTarget};
 use crate::server::store::UploadStore;
@@ -85,6 +86,12 @@ pub struct GatewayArgs {
     /// and its call hung up. 0 sends no pings.
     #[arg(long, default_value_t = 20, value_name = "SECONDS")]
     pub ws_ping: u64,
+    /// How long each DTMF digit sent into a call lasts (RFC 4733 events or SIP INFO).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(40..=5000), value_name = "MS")]
+    pub dtmf_duration: u64,
+    /// Silence between two DTMF digits.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(20..=5000), value_name = "MS")]
+    pub dtmf_gap: u64,
 }
 
 /// Everything `serve` needs, ready to use.
@@ -124,6 +131,10 @@ impl GatewayConfig {
                 codecs: dedup(&args.codecs),
                 rtp_sources: args.rtp_sources,
                 rtp_timeout: seconds(args.rtp_timeout),
+                dtmf: DtmfTiming {
+                    tone: Duration::from_millis(args.dtmf_duration),
+                    gap: Duration::from_millis(args.dtmf_gap),
+                },
             },
             sessions: SessionLimits {
                 handshake_timeout: Duration::from_secs(args.handshake_timeout),

@@ -115,6 +115,25 @@ impl RtpPacketiser {
         RtpHeader { marker, payload_type: self.payload_type, sequence: self.sequence, timestamp: self.timestamp, ssrc: self.ssrc }
     }
 
+    /// The header of a telephone-event packet (RFC 4733) sent at `now`: the next sequence
+    /// number, and the timestamp brought up to `now` in whole packets, as the audio's would
+    /// be. The caller keeps an event's first timestamp for all its packets; audio sent
+    /// meanwhile (a playback) keeps counting from where it was, so both interleave in one
+    /// stream.
+    pub fn next_event(&mut self, payload_type: u8, marker: bool, now: Instant) -> RtpHeader {
+        match self.last_sent {
+            Some(last) => {
+                self.sequence = self.sequence.wrapping_add(1);
+                let packets = now.saturating_duration_since(last).as_micros() as u64 / PACKET_INTERVAL.as_micros() as u64;
+                self.timestamp = self.timestamp.wrapping_add((packets * SAMPLES_PER_PACKET as u64) as u32);
+                // The remainder stays counted: `last` moves by whole packets only.
+                self.last_sent = Some(last + PACKET_INTERVAL * packets as u32);
+            }
+            None => self.last_sent = Some(now),
+        }
+        RtpHeader { marker, payload_type, sequence: self.sequence, timestamp: self.timestamp, ssrc: self.ssrc }
+    }
+
     /// The next whole packet into `packet` (cleared first): the header, then `payload`
     /// padded to 160 bytes with `silence`.
     pub fn write_next(&mut self, packet: &mut Vec<u8>, payload: &[u8], marker: bool, silence: u8, now: Instant) {
@@ -161,6 +180,28 @@ mod tests {
         assert_eq!(e.sequence, 1);
         assert_eq!(e.timestamp, d.timestamp.wrapping_add(8000));
         assert!(e.marker);
+    }
+
+    #[test]
+    fn event_packets_continue_the_audio_stream() {
+        let t0 = Instant::now();
+        let mut c = RtpPacketiser::new(PT_PCMU, 7, 100, 1000);
+        let a = c.next(true, t0);
+        // 50 ms later: two whole packets of time have passed.
+        let e1 = c.next_event(101, true, t0 + Duration::from_millis(50));
+        assert_eq!((e1.sequence, e1.timestamp, e1.payload_type, e1.ssrc), (101, 1320, 101, 7));
+        assert!(e1.marker);
+        let e2 = c.next_event(101, false, t0 + Duration::from_millis(70));
+        assert_eq!((e2.sequence, e2.timestamp), (102, 1480));
+        // Audio right after goes on one packet later, with the next sequence number.
+        let b = c.next(false, t0 + Duration::from_millis(75));
+        assert_eq!((b.sequence, b.timestamp), (103, 1640));
+        assert_eq!(a.sequence, 100);
+        // A stream that starts with an event starts where the clock stands.
+        let mut fresh = RtpPacketiser::new(PT_PCMU, 1, 5, 50);
+        let f = fresh.next_event(101, true, t0);
+        assert_eq!((f.sequence, f.timestamp), (5, 50));
+        assert_eq!(fresh.next(false, t0 + PACKET_INTERVAL).sequence, 6);
     }
 
     #[test]

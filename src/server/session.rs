@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::core::protocol::{ClientMsg, Number, WavName};
+use crate::core::protocol::{ClientMsg, DtmfDigits, Number, WavName};
 use crate::server::call::{CallBackend, CallLine};
 use crate::server::handshake;
 use crate::server::media::phone_audio;
@@ -179,6 +179,7 @@ impl<B: CallBackend> ClientSession<B> {
             ClientMsg::Hangup => self.hangup().await,
             ClientMsg::WavUpload { name, data } => self.upload(name, data).await,
             ClientMsg::PlayWav(name) => self.play(name).await,
+            ClientMsg::Dtmf(digits) => self.dtmf(digits).await,
         }
     }
 
@@ -194,6 +195,13 @@ impl<B: CallBackend> ClientSession<B> {
             return self.out.line("Error: there is no call in progress").await;
         }
         self.line().hangup().await;
+    }
+
+    async fn dtmf(&mut self, digits: DtmfDigits) {
+        if !self.line().in_call() {
+            return self.out.line(format!("Error: cannot send DTMF {digits}: there is no call in progress")).await;
+        }
+        self.line().dtmf(digits).await;
     }
 
     async fn upload(&mut self, name: WavName, data: Vec<u8>) {

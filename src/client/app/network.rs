@@ -125,7 +125,7 @@ impl App {
                 self.uploads.retain(|u| u.name != name);
                 self.uploads.push(Upload { name, bytes: data.len(), state: UploadState::Pending { since: now } });
             }
-            ClientMsg::PlayWav(_) => {}
+            ClientMsg::PlayWav(_) | ClientMsg::Dtmf(_) => {}
         }
     }
 }

@@ -8,9 +8,13 @@ use tokio::task::JoinHandle;
 
 use super::stream::{DemoStream, StreamCmd};
 use super::DemoConfig;
-use crate::core::protocol::{Number, WavName};
+use crate::core::protocol::{DtmfDigits, Number, WavName};
 use crate::server::call::{CallBackend, CallLine};
 use crate::server::outbox::ClientOutbox;
+
+/// How long the demo's far end takes for each DTMF digit, and between two.
+const DEMO_DTMF_TONE: Duration = Duration::from_millis(100);
+const DEMO_DTMF_GAP: Duration = Duration::from_millis(60);
 
 /// Simulated calls: the backend of the demo peer.
 pub struct SimulatedCalls {
@@ -92,6 +96,18 @@ impl CallLine for SimulatedLine {
         let mode = if self.in_call() { "" } else { " (no call: played back to you only)" };
         self.out.line(format!("Playing {name} ({secs:.1} s){mode}")).await;
         let _ = self.stream.send(StreamCmd::Play { name, ulaw }).await;
+    }
+
+    /// The simulated far end takes the digits at a keypad's pace (100 ms tone, 60 ms gap)
+    /// and the client hears they were sent, as from the gateway.
+    async fn dtmf(&mut self, digits: DtmfDigits) {
+        let out = self.out.clone();
+        let pace = DEMO_DTMF_TONE + DEMO_DTMF_GAP;
+        tokio::spawn(async move {
+            tokio::time::sleep(pace * digits.as_str().len() as u32).await;
+            tracing::info!(%digits, "demo far end heard DTMF");
+            out.line(format!("DTMF sent: {digits}")).await;
+        });
     }
 
     async fn close(mut self, _grace: Duration) {

@@ -13,11 +13,12 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::agent::SipAgent;
+use super::dtmf::{self, DtmfTiming};
 use super::ports::PortPool;
 use super::rtp::{CallRtp, RtpSources};
 use super::sdp::{self, AnswerError};
 use crate::server::media::Codec;
-use crate::core::protocol::{Number, WavName};
+use crate::core::protocol::{DtmfDigits, Number, WavName};
 use crate::server::outbox::ClientOutbox;
 
 /// How long a hang-up waits for the answer to its BYE or CANCEL before the call is
@@ -37,6 +38,7 @@ pub enum Phase {
 enum Cmd {
     Hangup,
     Play { name: WavName, ulaw: Vec<u8> },
+    Dtmf(DtmfDigits),
 }
 
 /// What the gateway shares with every call.
@@ -55,11 +57,13 @@ pub struct CallPolicy {
     pub rtp_sources: RtpSources,
     /// A call whose far end sends no RTP for this long after the answer is hung up.
     pub rtp_timeout: Option<Duration>,
+    /// Tone and gap of each DTMF digit sent.
+    pub dtmf: DtmfTiming,
 }
 
 impl Default for CallPolicy {
     fn default() -> Self {
-        CallPolicy { codecs: vec![Codec::Pcmu, Codec::Pcma], rtp_sources: RtpSources::FarEnd, rtp_timeout: Some(Duration::from_secs(30)) }
+        CallPolicy { codecs: vec![Codec::Pcmu, Codec::Pcma], rtp_sources: RtpSources::FarEnd, rtp_timeout: Some(Duration::from_secs(30)), dtmf: DtmfTiming::default() }
     }
 }
 
@@ -99,6 +103,10 @@ impl SipCall {
         let _ = self.cmds.send(Cmd::Play { name, ulaw }).await;
     }
 
+    pub async fn dtmf(&self, digits: DtmfDigits) {
+        let _ = self.cmds.send(Cmd::Dtmf(digits)).await;
+    }
+
     /// Hang up and wait, at most `limit`, for the call to be over.
     pub async fn finish(self, limit: Duration) {
         self.hangup().await;
@@ -135,10 +143,21 @@ struct Running {
     dialog: InviteDialog,
     /// The dialog once a 2xx confirmed it (its id changes with the far end's tag).
     confirmed: Option<DialogId>,
+    /// The answer's telephone-event payload type; `None`: DTMF goes as SIP INFO.
+    dtmf_pt: Option<u8>,
+    /// DTMF being sent, one request after another (the lock is fair: FIFO).
+    dtmf_turn: Arc<tokio::sync::Mutex<()>>,
+    dtmf_tasks: Vec<JoinHandle<()>>,
     /// We sent BYE or CANCEL: whatever the INVITE's outcome, the call just ended.
     hangup_asked: bool,
     /// The INVITE was given up without an answer (target unreachable).
     abandoned: bool,
+}
+
+/// How a call's digits travel.
+enum DtmfPath {
+    Events(super::rtp::RtpOutlet, u8),
+    Info(InviteDialog),
 }
 
 type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
@@ -149,6 +168,7 @@ async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, pha
     let line = match dial(&ctx, number, out.clone(), &phase).await {
         Ok((mut call, states, invite)) => {
             let line = call.follow(states, invite, cmds).await;
+            call.dtmf_tasks.drain(..).for_each(|t| t.abort());
             if let Some(id) = call.confirmed.take() {
                 ctx.agent.dialogs.remove_dialog(&id);
             }
@@ -203,6 +223,9 @@ async fn dial(
         sdp: offer,
         dialog,
         confirmed: None,
+        dtmf_pt: None,
+        dtmf_turn: Arc::default(),
+        dtmf_tasks: Vec::new(),
         hangup_asked: false,
         abandoned: false,
     };
@@ -247,6 +270,7 @@ impl Running {
                 }
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Play { name, ulaw }) => self.play(name, ulaw).await,
+                    Some(Cmd::Dtmf(digits)) => self.dtmf(digits).await,
                     // A hang-up, or the session is gone: either way the call ends.
                     Some(Cmd::Hangup) | None => return self.hangup().await,
                 },
@@ -284,6 +308,7 @@ impl Running {
                         self.media.set_remote(media.addr);
                         self.media.set_codec(media.codec);
                         self.far_end_sends = media.far_end_sends;
+                        self.dtmf_pt = media.dtmf_pt;
                     }
                     // RFC 3264 6: we cannot take what it sends; the stack has ACKed the
                     // 2xx, so the call is ended with a BYE.
@@ -394,6 +419,33 @@ impl Running {
             Ok(len) => self.out.line(format!("Playing {name} ({:.1} s)", len.as_secs_f64())).await,
             Err(e) => self.out.line(format!("Error: cannot play {name}: {e}")).await,
         }
+    }
+
+    /// Send digits in the background, after any sent before: telephone-events when the
+    /// answer took them, SIP INFO otherwise.
+    async fn dtmf(&mut self, digits: DtmfDigits) {
+        if self.confirmed.is_none() {
+            self.out.line(format!("Error: cannot send DTMF {digits}: the call is not answered yet")).await;
+            return;
+        }
+        let (out, turn, timing) = (self.out.clone(), self.dtmf_turn.clone(), self.policy.dtmf);
+        let how = match self.dtmf_pt {
+            Some(pt) => DtmfPath::Events(self.media.outlet(), pt),
+            None => DtmfPath::Info(self.dialog.clone()),
+        };
+        self.dtmf_tasks.retain(|t| !t.is_finished());
+        self.dtmf_tasks.push(tokio::spawn(async move {
+            let _turn = turn.lock().await;
+            let sent = match &how {
+                DtmfPath::Events(outlet, pt) => dtmf::send_events(outlet, *pt, &digits, timing).await,
+                DtmfPath::Info(dialog) => dtmf::send_info(dialog, &digits, timing).await,
+            };
+            let line = match sent {
+                Ok(()) => format!("DTMF sent: {digits}"),
+                Err(e) => format!("Error: cannot send DTMF {digits}: {e}"),
+            };
+            out.line(line).await;
+        }));
     }
 
     /// End the call from our side: CANCEL before an answer, BYE after.

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod call;
+pub mod dtmf;
 pub mod icmp;
 pub mod ports;
 pub mod rtp;
@@ -14,7 +15,7 @@ use std::time::Duration;
 pub use agent::{Account, SipAgent, SipConfig, SipTarget};
 pub use call::{CallPolicy, SipCall, SipCallContext};
 
-use crate::core::protocol::{Number, WavName};
+use crate::core::protocol::{DtmfDigits, Number, WavName};
 use crate::server::call::{CallBackend, CallLine};
 use crate::server::outbox::ClientOutbox;
 
@@ -73,6 +74,12 @@ impl CallLine for SipLine {
     async fn play(&mut self, name: WavName, ulaw: Vec<u8>) {
         if let Some(call) = self.live_call() {
             call.play(name, ulaw).await;
+        }
+    }
+
+    async fn dtmf(&mut self, digits: DtmfDigits) {
+        if let Some(call) = self.live_call() {
+            call.dtmf(digits).await;
         }
     }
 

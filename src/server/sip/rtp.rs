@@ -227,6 +227,37 @@ async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<
     }
 }
 
+/// What puts telephone-events (`sip::dtmf`) into a call's outgoing stream: its socket, its
+/// far end and the clock its audio uses, so sequence numbers and SSRC continue.
+#[derive(Clone)]
+pub struct RtpOutlet {
+    socket: Arc<UdpSocket>,
+    far: Arc<Mutex<FarEnd>>,
+    clock: Arc<Mutex<RtpPacketiser>>,
+}
+
+impl CallRtp {
+    /// A handle for sending telephone-events into this call's stream.
+    pub fn outlet(&self) -> RtpOutlet {
+        RtpOutlet { socket: self.socket.clone(), far: self.far.clone(), clock: self.clock.clone() }
+    }
+}
+
+impl RtpOutlet {
+    /// Send one telephone-event packet now. `event_ts` is the event's timestamp: taken from
+    /// the clock by its first packet, then kept for the rest (RFC 4733 2.3.1).
+    pub async fn send_event(&self, payload_type: u8, marker: bool, event_ts: &mut Option<u32>, payload: &[u8]) -> Result<(), RtpError> {
+        let remote = lock(&self.far).target().ok_or(RtpError::NoRemote)?;
+        let mut header = lock(&self.clock).next_event(payload_type, marker, Instant::now());
+        header.timestamp = *event_ts.get_or_insert(header.timestamp);
+        let packet = rtp::build(&header, payload);
+        if let Err(e) = self.socket.send_to(&packet, remote).await {
+            tracing::debug!(error = %e, %remote, "RTP event send");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use thiserror::Error;
 use webrtc_sdp::address::ExplicitlyTypedAddress;
-use webrtc_sdp::attribute_type::SdpAttributeType;
+use webrtc_sdp::attribute_type::{SdpAttribute, SdpAttributeType};
 use webrtc_sdp::media_type::{SdpFormatList, SdpMediaValue};
 
 use crate::server::media::{codec_names, Codec};
@@ -60,6 +60,9 @@ pub struct AnswerMedia {
     pub codec: Codec,
     /// False for `a=inactive` or `a=recvonly` (on hold): no RTP is to be expected.
     pub far_end_sends: bool,
+    /// The payload type of telephone-event/8000 in the answer (RFC 4733 DTMF); `None`:
+    /// digits cannot go in RTP (SIP INFO is the fallback).
+    pub dtmf_pt: Option<u8>,
 }
 
 /// Read an SDP answer (or the SDP of early media) to an offer of `offered`.
@@ -94,7 +97,14 @@ pub fn answer_media(body: &[u8], offered: &[Codec]) -> Result<AnswerMedia, Answe
         Some(other) => return Err(AnswerError::NoAddress(other.to_string())),
         None => return Err(AnswerError::NoAddress("nothing".into())),
     };
-    Ok(AnswerMedia { addr, codec, far_end_sends })
+    let listed = |pt: u8| matches!(audio.get_formats(), SdpFormatList::Integers(pts) if pts.contains(&(pt as u32)));
+    let dtmf_pt = audio.get_attributes().iter().find_map(|a| match a {
+        SdpAttribute::Rtpmap(m) if m.codec_name.eq_ignore_ascii_case("telephone-event") && m.frequency == 8000 && listed(m.payload_type) => {
+            Some(m.payload_type)
+        }
+        _ => None,
+    });
+    Ok(AnswerMedia { addr, codec, far_end_sends, dtmf_pt })
 }
 
 #[cfg(test)]
@@ -158,6 +168,11 @@ mod tests {
         let e = answer_media(g722.as_bytes(), &ours).unwrap_err();
         assert_eq!(e.to_string(), "far end accepts none of PCMU, PCMA");
         let held = format!("{head}m=audio 5000 RTP/AVP 0\r\na=inactive\r\n");
+        assert_eq!(answer_media(held.as_bytes(), &ours).unwrap().dtmf_pt, None);
+        let events = format!("{head}m=audio 5000 RTP/AVP 0 96\r\na=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\n");
+        assert_eq!(answer_media(events.as_bytes(), &ours).unwrap().dtmf_pt, Some(96));
+        let unlisted = format!("{head}m=audio 5000 RTP/AVP 0\r\na=rtpmap:96 telephone-event/8000\r\n");
+        assert_eq!(answer_media(unlisted.as_bytes(), &ours).unwrap().dtmf_pt, None);
         assert!(!answer_media(held.as_bytes(), &ours).unwrap().far_end_sends);
         assert!(answer_media(pcma.as_bytes(), &ours).unwrap().far_end_sends);
     }
