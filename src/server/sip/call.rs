@@ -17,6 +17,7 @@ use super::ports::PortPool;
 use super::rtp::{CallRtp, RtpSources};
 use super::sdp::{self, AnswerError};
 use crate::server::media::Codec;
+use crate::server::metrics::Metrics;
 use crate::core::protocol::{Number, WavName};
 use crate::server::outbox::ClientOutbox;
 
@@ -45,6 +46,7 @@ pub struct SipCallContext {
     pub agent: Arc<SipAgent>,
     pub ports: Arc<PortPool>,
     pub policy: CallPolicy,
+    pub metrics: Arc<Metrics>,
 }
 
 /// How calls treat media and silence (gateway flags).
@@ -146,6 +148,7 @@ type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
 type InviteTask = JoinHandle<InviteResult>;
 
 async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: ClientOutbox) {
+    let tracker = ctx.metrics.track_call(phase.subscribe());
     let line = match dial(&ctx, number, out.clone(), &phase).await {
         Ok((mut call, states, invite)) => {
             let line = call.follow(states, invite, cmds).await;
@@ -160,6 +163,7 @@ async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, pha
         }
         Err(line) => line,
     };
+    tracker.ended(&line);
     out.line(line).await;
     phase.send_replace(Phase::Over);
 }
