@@ -80,6 +80,9 @@ struct DemoServerArgs {
     /// Folder for uploads (a temporary folder when not given).
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Log lines as text, or one JSON object per line.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: sipdeck::server::logs::LogFormat,
 }
 
 fn parse_number(s: &str) -> Result<Number, String> {
@@ -91,11 +94,11 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Some(Cmd::Gateway(args)) => {
-            init_tracing();
+            sipdeck::server::logs::init(args.log_format);
             rt.block_on(sipdeck::server::gateway::run(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
         Some(Cmd::DemoServer(args)) => {
-            init_tracing();
+            sipdeck::server::logs::init(args.log_format);
             rt.block_on(demo_server(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
         None => {
@@ -107,15 +110,6 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             result
         }
     }
-}
-
-/// Servers log to stderr; the dashboard owns the terminal and logs to its own pane.
-fn init_tracing() {
-    // rsipstack logs every raw SIP message at info; its warnings are what an operator needs.
-    // webrtc-sdp warns about every attribute it does not model (a=tool, a=minptime, ...),
-    // which are standard and harmless: only its errors are shown.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rsipstack=warn,webrtc_sdp=error".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 async fn demo_server(args: DemoServerArgs) -> anyhow::Result<()> {

@@ -17,6 +17,8 @@ async fn sigterm_hangs_up_the_call_then_exits() {
     let mut gw = Command::new(env!("CARGO_BIN_EXE_sipdeck"))
         .args(["gateway", "--listen", "127.0.0.1:0", "--sip-listen", "127.0.0.1:0"])
         .args(["--sip-target", &sipp.addr.to_string(), "--rtp-ports", "30000-39999"])
+        // No drain: SIGTERM hangs up at once (tests/gateway_haproxy.rs drains).
+        .args(["--drain-timeout", "0"])
         .arg("--store")
         .arg(store.path())
         .env("RUST_LOG", "warn")

@@ -1,8 +1,9 @@
 //! The gateway: WebSocket clients on one side, SIP calls and RTP on the other.
 //!
-//! `serve` runs it on a bound listener until a shutdown future fires (tests embed it this
-//! way); `run` is `sipdeck gateway`: it binds, and stops on Ctrl-C or SIGTERM. Each client
-//! gets the shared session (`server::session`) with a SIP line behind it (`server::sip`).
+//! `serve` runs it on a bound listener until a shutdown future fires or a drain ends (tests
+//! embed it this way); `run` is `sipdeck gateway`: it binds, serves `--metrics`, drains on
+//! SIGTERM or SIGUSR1 and stops at once on Ctrl-C (or a second SIGTERM). Each client gets the
+//! shared session (`server::session`) with a SIP line behind it (`server::sip`).
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -13,7 +14,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use crate::server::drain::Drain;
+use crate::server::http::{self, OpsState};
 use crate::server::listen::{accept_clients, ClientCaps};
+use crate::server::logs::LogFormat;
+use crate::server::metrics::Metrics;
 use crate::server::session::{SessionLimits, SessionShared};
 use crate::server::media::Codec;
 use crate::server::sip::ports::{PortPool, PortRange};
@@ -51,8 +56,10 @@ pub struct GatewayArgs {
     /// SIP domain for the From header; the target's host if left out.
     #[arg(long)]
     pub sip_domain: Option<String>,
-    /// Folder for uploaded WAV files; nothing outside it is ever read or written.
-    #[arg(long, default_value = "gateway-uploads")]
+    /// Folder for uploaded WAV files; nothing outside it is ever read or written. Several
+    /// instances may share one (a local or NFS folder): a client that reconnects to another
+    /// instance still finds its uploads.
+    #[arg(long, visible_alias = "upload-dir", default_value = "gateway-uploads")]
     pub store: PathBuf,
     /// Access token clients must present (?token=... or Authorization: Bearer ...), or
     /// SIPDECK_GATEWAY_TOKEN.
@@ -92,6 +99,17 @@ pub struct GatewayArgs {
     /// Silence between two DTMF digits.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(20..=5000), value_name = "MS")]
     pub dtmf_gap: u64,
+    /// Serve Prometheus metrics on http://ADDR:PORT/metrics and the load balancer's health
+    /// check on /healthz (200 `ok`; 503 `draining` once SIGTERM or SIGUSR1 came).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<SocketAddr>,
+    /// After SIGTERM or SIGUSR1, calls in progress get this long to end before they are hung
+    /// up; 0 hangs up at once.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub drain_timeout: u64,
+    /// Log lines as text, or one JSON object per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 }
 
 /// Everything `serve` needs, ready to use.
@@ -104,6 +122,9 @@ pub struct GatewayConfig {
     pub calls: CallPolicy,
     pub sessions: SessionLimits,
     pub caps: ClientCaps,
+    /// Starting it drains the gateway; `serve` returns once drained.
+    pub drain: Drain,
+    pub metrics: Arc<Metrics>,
 }
 
 fn seconds(s: u64) -> Option<Duration> {
@@ -141,6 +162,8 @@ impl GatewayConfig {
                 ping_interval: seconds(args.ws_ping),
             },
             caps: ClientCaps { total: args.max_clients as usize, per_ip: args.max_clients_per_ip as usize },
+            drain: Drain::new(Duration::from_secs(args.drain_timeout)),
+            metrics: Arc::default(),
         }
     }
 }
@@ -163,20 +186,27 @@ impl GatewayConfig {
             calls: CallPolicy::default(),
             sessions: SessionLimits::default(),
             caps: ClientCaps::default(),
+            drain: Drain::default(),
+            metrics: Arc::default(),
         }
     }
 }
 
 /// Run the gateway on `listener` until `shutdown` completes; then every call is hung up
-/// (BYE or CANCEL) and every client is told the gateway is going away.
+/// (BYE or CANCEL) and every client is told the gateway is going away. Once `config.drain`
+/// starts, it returns when the last client has left (or at the drain timeout).
 pub async fn serve(listener: TcpListener, config: GatewayConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let store = UploadStore::open(&config.store).with_context(|| format!("upload folder {}", config.store.display()))?;
     let agent = SipAgent::start(&config.sip).await.context("SIP user agent")?;
     let rtp_ip = rtp_bind_ip(config.sip.bind.ip(), agent.local().ip());
     let ports = Arc::new(PortPool::new(config.rtp_ports, rtp_ip));
-    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone() };
-    let shared = Arc::new(SessionShared { backend: SipBackend { calls }, store, token: config.token.clone(), limits: config.sessions });
+    let metrics = config.metrics.clone();
+    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone(), metrics: metrics.clone() };
+    let limits = config.sessions;
+    let shared = Arc::new(SessionShared { backend: SipBackend { calls }, store, token: config.token.clone(), limits, metrics, drain: config.drain.clone() });
     accept_clients(listener, shared, config.caps, shutdown).await;
+    // Shutdown steps, in order: every session has ended above (calls hung up); what must
+    // still reach the SIP side (an unregister) goes here, before the agent stops.
     agent.shutdown();
     Ok(())
 }
@@ -223,31 +253,53 @@ pub async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         config.sip.target,
         config.store.display()
     );
-    serve(listener, config, stop_signal()).await
+    if let Some(addr) = args.metrics {
+        let ops = TcpListener::bind(addr).await.with_context(|| format!("--metrics {addr}"))?;
+        let addr = ops.local_addr()?;
+        // Printed for scripts (port 0 means the OS chose).
+        eprintln!("sipdeck gateway metrics: http://{addr}/metrics and http://{addr}/healthz");
+        tokio::spawn(http::serve(ops, OpsState { metrics: config.metrics.clone(), drain: config.drain.clone() }));
+    }
+    let stop = stop_signal(config.drain.clone());
+    serve(listener, config, stop).await
 }
 
-/// Ctrl-C or SIGTERM, whichever comes first.
-async fn stop_signal() {
+/// Drain on SIGTERM or SIGUSR1; resolves (stop now: hang up every call) on Ctrl-C or on a
+/// SIGTERM while draining.
+async fn stop_signal(drain: Drain) {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await
         }
     };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {}
-        _ = term => {}
+        _ = drain_signals(drain) => {}
     }
+}
+
+#[cfg(unix)]
+async fn drain_signals(drain: Drain) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut usr1)) = (signal(SignalKind::terminate()), signal(SignalKind::user_defined1())) else {
+        return std::future::pending().await;
+    };
+    loop {
+        let again = tokio::select! {
+            _ = term.recv() => drain.is_draining(),
+            _ = usr1.recv() => false,
+        };
+        if again {
+            tracing::warn!("SIGTERM while draining: hanging up every call now");
+            return;
+        }
+        drain.start();
+    }
+}
+
+#[cfg(not(unix))]
+async fn drain_signals(_drain: Drain) {
+    std::future::pending().await
 }
 
 #[cfg(test)]

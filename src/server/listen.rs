@@ -1,6 +1,7 @@
 //! The accept loop both servers run: one session task per WebSocket client, within caps on
 //! the number of clients, until a shutdown future fires; then every session hangs up its
-//! call and says goodbye.
+//! call and says goodbye. Draining (`server::drain`) closes the listener first and ends the
+//! loop when the last session has left, or when the drain timeout is up.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::server::call::CallBackend;
@@ -44,13 +46,13 @@ struct Census {
 
 impl Census {
     /// Count a new client in, or say which cap it would break.
-    fn admit(&mut self, ip: IpAddr, caps: ClientCaps) -> Result<(), &'static str> {
+    fn admit(&mut self, ip: IpAddr, caps: ClientCaps) -> Result<(), Refusal> {
         if self.total >= caps.total {
-            return Err("too many clients");
+            return Err(Refusal::TooMany);
         }
         let here = self.by_ip.entry(ip).or_default();
         if *here >= caps.per_ip {
-            return Err("too many clients from this address");
+            return Err(Refusal::TooManyFromAddress);
         }
         *here += 1;
         self.total += 1;
@@ -64,6 +66,31 @@ impl Census {
             if *n == 0 {
                 self.by_ip.remove(&ip);
             }
+        }
+    }
+}
+
+/// Which cap a refused client would have broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    TooMany,
+    TooManyFromAddress,
+}
+
+impl Refusal {
+    /// What the client is told.
+    fn text(self) -> &'static str {
+        match self {
+            Refusal::TooMany => "too many clients",
+            Refusal::TooManyFromAddress => "too many clients from this address",
+        }
+    }
+
+    /// The metric's `reason` label.
+    fn label(self) -> &'static str {
+        match self {
+            Refusal::TooMany => "too_many_clients",
+            Refusal::TooManyFromAddress => "too_many_clients_from_address",
         }
     }
 }
@@ -94,7 +121,10 @@ impl AcceptTrouble {
 }
 
 /// Accept clients on `listener` until `shutdown` completes, then end every session
-/// (their calls are hung up, their clients get a 1001 close).
+/// (their calls are hung up, their clients get a 1001 close). Once `shared.drain` starts,
+/// the listener is closed (a load balancer's next connection attempt fails at once and goes
+/// to another instance) and the loop ends when every session has left, or at the drain
+/// timeout.
 pub async fn accept_clients<B: CallBackend>(
     listener: TcpListener,
     shared: Arc<SessionShared<B>>,
@@ -105,10 +135,12 @@ pub async fn accept_clients<B: CallBackend>(
     let mut sessions = JoinSet::new();
     let mut census = Census::default();
     let mut trouble = AcceptTrouble::default();
+    let mut listener = Some(listener);
+    let mut drain_deadline: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = accept_on(&listener) => match accepted {
                 Ok((stream, peer)) => {
                     trouble.succeeded();
                     let _ = stream.set_nodelay(true);
@@ -121,8 +153,9 @@ pub async fn accept_clients<B: CallBackend>(
                             });
                         }
                         Err(why) => {
-                            tracing::info!(%peer, clients = census.total, why, "client refused");
-                            tokio::spawn(refuse(stream, peer, why));
+                            tracing::info!(%peer, clients = census.total, why = why.text(), "client refused");
+                            shared.metrics.refused(why.label());
+                            tokio::spawn(refuse(stream, peer, why.text()));
                         }
                     }
                 }
@@ -132,6 +165,23 @@ pub async fn accept_clients<B: CallBackend>(
                 if let Ok(ip) = done {
                     census.leave(ip);
                 }
+                if drain_deadline.is_some() && sessions.is_empty() {
+                    tracing::info!("drained: every client has left");
+                    break;
+                }
+            }
+            _ = shared.drain.started(), if drain_deadline.is_none() => {
+                listener = None;
+                drain_deadline = Some(Instant::now() + shared.drain.timeout());
+                shared.metrics.set_draining(true);
+                tracing::info!(clients = sessions.len(), timeout_s = shared.drain.timeout().as_secs(), "draining: no new clients; calls in progress may finish");
+                if sessions.is_empty() {
+                    break;
+                }
+            }
+            _ = sleep_until(drain_deadline) => {
+                tracing::warn!(clients = sessions.len(), "drain timeout: hanging up the calls left");
+                break;
             }
             _ = &mut shutdown => break,
         }
@@ -142,6 +192,21 @@ pub async fn accept_clients<B: CallBackend>(
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while sessions.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         sessions.abort_all();
+    }
+}
+
+/// The next client, or never once the listener is closed.
+async fn accept_on(listener: &Option<TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -172,9 +237,9 @@ mod tests {
         let mut c = Census::default();
         assert!(c.admit(a, caps).is_ok());
         assert!(c.admit(a, caps).is_ok());
-        assert_eq!(c.admit(a, caps), Err("too many clients from this address"));
+        assert_eq!(c.admit(a, caps), Err(Refusal::TooManyFromAddress));
         assert!(c.admit(b, caps).is_ok());
-        assert_eq!(c.admit(b, caps), Err("too many clients"));
+        assert_eq!(c.admit(b, caps), Err(Refusal::TooMany));
         c.leave(a);
         assert!(c.admit(b, caps).is_ok());
         c.leave(a);

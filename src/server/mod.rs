@@ -4,10 +4,14 @@
 
 pub mod call;
 pub mod demo;
+pub mod drain;
 pub mod gateway;
 pub mod handshake;
+pub mod http;
 pub mod listen;
+pub mod logs;
 pub mod media;
+pub mod metrics;
 pub mod outbox;
 pub mod session;
 pub mod sip;

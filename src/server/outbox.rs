@@ -10,6 +10,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::server::metrics::RtpMeter;
+
 /// Frames waiting for a slow client before RTP is dropped (about 20 s of audio).
 pub const QUEUE_FRAMES: usize = 1024;
 /// A client hears of dropped RTP frames at most this often.
@@ -31,6 +33,7 @@ pub enum Outgoing {
 pub struct ClientOutbox {
     tx: mpsc::Sender<Outgoing>,
     drops: Arc<DropCount>,
+    meter: RtpMeter,
 }
 
 /// RTP frames dropped for a slow client, and what it has been told of them.
@@ -49,7 +52,19 @@ impl ClientOutbox {
 
     pub fn with_capacity(frames: usize) -> (ClientOutbox, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(frames);
-        (ClientOutbox { tx, drops: Arc::default() }, rx)
+        (ClientOutbox { tx, drops: Arc::default(), meter: RtpMeter::default() }, rx)
+    }
+
+    /// A queue whose RTP is counted in `meter` (the gateway's metrics).
+    pub fn metered(meter: RtpMeter) -> (ClientOutbox, mpsc::Receiver<Outgoing>) {
+        let (mut out, rx) = ClientOutbox::new();
+        out.meter = meter;
+        (out, rx)
+    }
+
+    /// The RTP counters of this client and its calls.
+    pub fn meter(&self) -> &RtpMeter {
+        &self.meter
     }
 
     /// A status line, an ack or an error: waits for room, never dropped while the client
@@ -63,13 +78,17 @@ impl ClientOutbox {
     /// a slow client, so when the queue is full the frame is dropped and counted (and
     /// logged), never silently.
     pub fn rtp(&self, frame: String) {
+        // "RTP:" and two hex digits a byte.
+        let bytes = frame.len().saturating_sub(4) / 2;
         match self.tx.try_send(Outgoing::Frame(frame)) {
             Ok(()) => {
+                self.meter.to_client(bytes);
                 if self.drops.untold.load(Ordering::Relaxed) > 0 {
                     self.tell_drops();
                 }
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
+                self.meter.slow_client.inc();
                 self.drops.untold.fetch_add(1, Ordering::Relaxed);
                 let n = self.drops.total.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {

@@ -15,8 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::protocol::{ClientMsg, DtmfDigits, Number, WavName};
 use crate::server::call::{CallBackend, CallLine};
+use crate::server::drain::{Drain, DRAIN_LINE};
 use crate::server::handshake;
 use crate::server::media::phone_audio;
+use crate::server::metrics::Metrics;
 use crate::server::outbox::{write_frames, ClientOutbox};
 use crate::server::store::UploadStore;
 
@@ -29,6 +31,8 @@ pub struct SessionShared<B> {
     pub store: UploadStore,
     pub token: Option<String>,
     pub limits: SessionLimits,
+    pub metrics: Arc<Metrics>,
+    pub drain: Drain,
 }
 
 /// How long a client may take, and how it is watched.
@@ -59,6 +63,8 @@ enum Ending {
     /// A frame over the protocol's limit.
     TooBig,
     Shutdown,
+    /// The server drains and this client has no call (left): it should reconnect.
+    Draining,
 }
 
 impl Ending {
@@ -68,6 +74,7 @@ impl Ending {
             Ending::ClientLeft | Ending::ClientSilent => return None,
             Ending::TooBig => (CloseCode::Size, format!("frame over the limit of {} bytes", crate::core::protocol::MAX_FRAME_BYTES)),
             Ending::Shutdown => (CloseCode::Away, "server shutting down".to_string()),
+            Ending::Draining => (CloseCode::Restart, "server draining: reconnect".to_string()),
         };
         Some(CloseFrame { code, reason: reason.into() })
     }
@@ -75,10 +82,13 @@ impl Ending {
 
 /// Serve one client until it leaves or `shutdown` fires; its call is hung up either way.
 pub async fn serve_client<B: CallBackend>(stream: TcpStream, peer: SocketAddr, shared: Arc<SessionShared<B>>, shutdown: CancellationToken) {
-    let Some(ws) = handshake::accept(stream, peer, shared.token.clone(), shared.limits.handshake_timeout).await else { return };
+    let Some(ws) = handshake::accept(stream, peer, shared.token.clone(), shared.limits.handshake_timeout).await else {
+        return shared.metrics.refused("handshake");
+    };
+    let _counted = shared.metrics.client_connected();
     tracing::info!(%peer, "client connected");
     let (sink, frames) = ws.split();
-    let (out, queue) = ClientOutbox::new();
+    let (out, queue) = ClientOutbox::metered(shared.metrics.rtp());
     let (close_tx, close_rx) = mpsc::channel::<CloseFrame>(1);
     let mut writer = tokio::spawn(write_frames(sink, queue, close_rx));
 
@@ -88,6 +98,9 @@ pub async fn serve_client<B: CallBackend>(stream: TcpStream, peer: SocketAddr, s
     let ending = session.read_commands(&mut frames, peer, &shutdown, &mut writer).await;
     if let Some(line) = session.line.take() {
         line.close(HANGUP_GRACE).await;
+    }
+    if ending == Ending::Draining {
+        session.out.line(DRAIN_LINE).await;
     }
     // The close frame goes in while the outbox is still open: were every sender gone
     // first, the writer could see the queue end and close without it.
@@ -122,6 +135,7 @@ impl<B: CallBackend> ClientSession<B> {
         let ping_every = self.shared.limits.ping_interval;
         let mut pings = ping_every.map(|every| tokio::time::interval_at(tokio::time::Instant::now() + every, every));
         let mut last_heard = Instant::now();
+        let mut drain = self.shared.drain.watch();
         loop {
             let ping_due = async {
                 match pings.as_mut() {
@@ -160,6 +174,8 @@ impl<B: CallBackend> ClientSession<B> {
                 // The writer stops first when the socket failed or a crash is simulated.
                 _ = &mut *writer => return Ending::ClientLeft,
                 _ = shutdown.cancelled() => return Ending::Shutdown,
+                // Draining: a client leaves once it has no call (at once, or when it ends).
+                _ = drain.tick() => if !self.line().in_call() { return Ending::Draining },
             }
         }
     }
@@ -187,6 +203,9 @@ impl<B: CallBackend> ClientSession<B> {
         if self.line().in_call() {
             return self.out.line("Error: a call is already in progress").await;
         }
+        if self.shared.drain.is_draining() {
+            return self.out.line(format!("Error: no new calls: {DRAIN_LINE}")).await;
+        }
         self.line().dial(number).await;
     }
 
@@ -206,7 +225,10 @@ impl<B: CallBackend> ClientSession<B> {
 
     async fn upload(&mut self, name: WavName, data: Vec<u8>) {
         let line = match self.shared.store.save(&name, data).await {
-            Ok(bytes) => format!("WAV_ACK:{name} ({bytes} bytes)"),
+            Ok(bytes) => {
+                self.shared.metrics.uploaded();
+                format!("WAV_ACK:{name} ({bytes} bytes)")
+            }
             Err(e) => format!("Error: upload of {name} refused: {e}"),
         };
         self.out.line(line).await;
@@ -225,6 +247,7 @@ impl<B: CallBackend> ClientSession<B> {
             Ok(Err(e)) => return self.out.line(format!("Error: cannot play {name}: {e}")).await,
             Err(e) => return self.out.line(format!("Error: cannot play {name}: {e}")).await,
         };
+        self.shared.metrics.played();
         self.line().play(name, ulaw).await;
     }
 }

@@ -101,7 +101,7 @@ pub async fn start(cfg: DemoConfig) -> anyhow::Result<DemoServer> {
 pub async fn serve(listener: TcpListener, cfg: DemoConfig) -> anyhow::Result<()> {
     let dir = cfg.store.clone().context("demo peer needs an upload folder")?;
     let store = UploadStore::open(&dir).with_context(|| format!("upload folder {}", dir.display()))?;
-    let shared = Arc::new(SessionShared { backend: SimulatedCalls { cfg }, store, token: None, limits: SessionLimits::default() });
+    let shared = Arc::new(SessionShared { backend: SimulatedCalls { cfg }, store, token: None, limits: SessionLimits::default(), metrics: Default::default(), drain: Default::default() });
     accept_clients(listener, shared, ClientCaps::default(), std::future::pending()).await;
     Ok(())
 }

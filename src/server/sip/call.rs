@@ -19,6 +19,8 @@ use super::rtp::{CallRtp, RtpSources};
 use super::sdp::{self, AnswerError};
 use crate::server::media::Codec;
 use crate::core::protocol::{DtmfDigits, Number, WavName};
+use crate::server::metrics::Metrics;
+
 use crate::server::outbox::ClientOutbox;
 
 /// How long a hang-up waits for the answer to its BYE or CANCEL before the call is
@@ -47,6 +49,7 @@ pub struct SipCallContext {
     pub agent: Arc<SipAgent>,
     pub ports: Arc<PortPool>,
     pub policy: CallPolicy,
+    pub metrics: Arc<Metrics>,
 }
 
 /// How calls treat media and silence (gateway flags).
@@ -165,6 +168,7 @@ type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
 type InviteTask = JoinHandle<InviteResult>;
 
 async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, phase: watch::Sender<Phase>, out: ClientOutbox) {
+    let tracker = ctx.metrics.track_call(phase.subscribe());
     let line = match dial(&ctx, number, out.clone(), &phase).await {
         Ok((mut call, states, invite)) => {
             let line = call.follow(states, invite, cmds).await;
@@ -180,6 +184,7 @@ async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, pha
         }
         Err(line) => line,
     };
+    tracker.ended(&line);
     out.line(line).await;
     phase.send_replace(Phase::Over);
 }

@@ -15,6 +15,7 @@ use super::ports::{PortPool, PortRange};
 use crate::core::protocol::encode_rtp;
 use crate::core::rtp;
 use crate::server::media::{Codec, RtpPacketiser, PACKET_INTERVAL, SAMPLES_PER_PACKET};
+use crate::server::metrics::RtpMeter;
 use crate::server::outbox::ClientOutbox;
 
 #[derive(Debug, Error)]
@@ -84,6 +85,7 @@ pub struct CallRtp {
     clock: Arc<Mutex<RtpPacketiser>>,
     forwarder: JoinHandle<()>,
     player: Option<JoinHandle<()>>,
+    meter: RtpMeter,
 }
 
 impl CallRtp {
@@ -93,10 +95,11 @@ impl CallRtp {
         let local = socket.local_addr().map_err(|_| RtpError::NoPort { range: pool.range, ip: pool.ip })?;
         let far = Arc::new(Mutex::new(FarEnd::default()));
         let heard = Arc::new(Heard { opened: Instant::now(), last_ms: AtomicU64::new(0), foreign: AtomicU64::new(0) });
+        let meter = out.meter().clone();
         let forwarder = tokio::spawn(forward(socket.clone(), far.clone(), sources, heard.clone(), out));
         let codec = Codec::Pcmu;
         let clock = Arc::new(Mutex::new(RtpPacketiser::random(codec.payload_type())));
-        Ok(CallRtp { socket, local, far, heard, codec, clock, forwarder, player: None })
+        Ok(CallRtp { socket, local, far, heard, codec, clock, forwarder, player: None, meter })
     }
 
     pub fn local_port(&self) -> u16 {
@@ -151,7 +154,7 @@ impl CallRtp {
         }
         let secs = Duration::from_micros(ulaw.len() as u64 * 125);
         let audio = self.codec.from_ulaw(ulaw);
-        let task = pace(self.socket.clone(), self.far.clone(), self.clock.clone(), self.codec, audio);
+        let task = pace(self.socket.clone(), self.far.clone(), self.clock.clone(), self.codec, audio, self.meter.clone());
         self.player = Some(tokio::spawn(async move {
             task.await;
             done.await;
@@ -197,6 +200,7 @@ async fn forward(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, sources: RtpSo
             continue; // not RTP (STUN, RTCP muxed, garbage): nothing the client can use
         }
         if !lock(&far).admit(from, sources) {
+            out.meter().foreign_source.inc();
             let dropped = heard.foreign.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(%from, dropped, "RTP from a source that is not the far end: dropped");
@@ -212,7 +216,7 @@ async fn forward(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, sources: RtpSo
 /// Send `audio` as 20 ms packets on a fixed schedule: packet `n` is due at
 /// `start + n * 20 ms`, so a late wake-up is caught up rather than drifting. Each goes to
 /// where the far end is now (it may latch or move during a playback).
-async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<RtpPacketiser>>, codec: Codec, audio: Vec<u8>) {
+async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<RtpPacketiser>>, codec: Codec, audio: Vec<u8>, meter: RtpMeter) {
     let mut ticks = tokio::time::interval(PACKET_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut packet = Vec::with_capacity(rtp::HEADER_LEN + SAMPLES_PER_PACKET);
@@ -221,8 +225,9 @@ async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<
         ticks.tick().await;
         lock(&clock).write_next(&mut packet, chunk, i == 0, codec.silence(), Instant::now());
         let Some(remote) = lock(&far).target() else { continue };
-        if let Err(e) = socket.send_to(&packet, remote).await {
-            tracing::debug!(error = %e, %remote, "RTP send");
+        match socket.send_to(&packet, remote).await {
+            Ok(n) => meter.to_far_end(n),
+            Err(e) => tracing::debug!(error = %e, %remote, "RTP send"),
         }
     }
 }
