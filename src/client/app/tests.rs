@@ -75,7 +75,7 @@ fn unsaved_audio_asks_but_saved_audio_does_not() {
     assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Quit))), "audio not saved");
     keys(&mut a, &[Key::Char('n')]);
     let fx = keys(&mut a, &[Key::Char('7')]);
-    let [Effect::Save { dir, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::SaveCall { dir, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     a.on_io(IoEvent::Saved { path: dir.join("x.wav"), bytes: 10, seconds: 0.2 });
     assert_eq!(keys(&mut a, &[Key::Char('q')]), vec![Effect::Quit], "nothing to lose: no question");
     // Line mode's quit never asks: nobody is there to answer.
