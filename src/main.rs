@@ -51,9 +51,10 @@ struct ClientArgs {
     /// Folder the file browser (key 5) opens in.
     #[arg(long, default_value = ".")]
     wav_dir: PathBuf,
-    /// Save every call into --record-dir when it ends, as call_YYYYMMDD_HHMMSS_<number>.wav.
-    #[arg(long)]
-    save_calls: bool,
+    /// Save every call into --record-dir when it ends, as call_YYYYMMDD_HHMMSS_<number>.wav
+    /// (or .pcap, or both: --save-calls=pcap, --save-calls=both).
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "wav")]
+    save_calls: Option<SaveCalls>,
     /// Encoding of saved recordings.
     #[arg(long, value_enum, default_value_t = RecordFormat::Mulaw)]
     record_format: RecordFormat,
@@ -156,7 +157,7 @@ async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
         record_dir: args.record_dir,
         record_format: args.record_format,
         wav_dir: args.wav_dir,
-        save_calls: if args.save_calls { SaveCalls::Wav } else { SaveCalls::Off },
+        save_calls: args.save_calls.unwrap_or(SaveCalls::Off),
     };
     let mut app = App::new(cfg, std::time::Instant::now());
     if demo.is_some() {

@@ -8,7 +8,7 @@ use tui_input::Input;
 use super::keys::{self, Action, Key};
 use super::log_view::Toward;
 use super::dialog::Ask;
-use super::{App, Dialog, Effect, LogKind, RecordFormat};
+use super::{App, Dialog, Effect, Export, LogKind};
 use crate::core::protocol::ClientMsg;
 use super::command::Command;
 
@@ -43,6 +43,7 @@ impl App {
             Action::Upload => self.open_browser(),
             Action::Play => self.open(Dialog::Play { input: Input::default(), selected: 0, error: None }),
             Action::Save => self.command(Command::Save),
+            Action::SavePcap => self.command(Command::SavePcap),
             Action::Quit => self.quit_asking(),
             Action::Help => self.open(Dialog::Help),
             Action::Reconnect => self.reconnect_asking(),
@@ -120,30 +121,22 @@ impl App {
 
     /// `7`: the current call's recording, or the last ended call's when none is up.
     pub(crate) fn save_effects(&mut self) -> Vec<Effect> {
-        if self.capture.is_empty() {
+        let Some(id) = self.calls.current_id().filter(|_| !self.capture.is_empty()) else {
             self.log(LogKind::Error, "no audio received yet: nothing to save");
             return vec![];
-        }
-        let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
-        self.save_as(name)
-    }
-
-    /// The recording of the call that just ended, named by its start and number.
-    pub(crate) fn save_call_effects(&mut self) -> Vec<Effect> {
-        let Some(s) = &self.calls.current else { return vec![] };
-        let number = s.number.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
-        let name = format!("call_{}_{number}.wav", s.started.format("%Y%m%d_%H%M%S"));
-        self.save_as(name)
-    }
-
-    fn save_as(&mut self, name: String) -> Vec<Effect> {
-        let bytes = match self.cfg.record_format {
-            RecordFormat::Mulaw => self.capture.to_wav(),
-            RecordFormat::Pcm16 => self.capture.to_pcm16_wav(),
         };
-        self.log(LogKind::Info, format!("saving {:.1} s of audio as {name}", self.capture.seconds()));
-        self.save_requested_at = self.rtp.packets;
-        self.calls.saving.push_back(self.calls.current_id());
-        vec![Effect::Save { dir: self.cfg.record_dir.clone(), name, bytes, seconds: self.capture.seconds() }]
+        let name = format!("rtp_capture_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
+        self.save_as(vec![id], name, Export::Wav(self.cfg.record_format))
+    }
+
+    /// `P`: the current (or last) call's packets as a pcap.
+    pub(crate) fn save_pcap_effects(&mut self) -> Vec<Effect> {
+        match self.calls.current_id().filter(|_| self.streams.iter().next().is_some()) {
+            Some(id) => self.save_call(id, Export::Pcap),
+            None => {
+                self.log(LogKind::Error, "no RTP received yet: nothing to save");
+                vec![]
+            }
+        }
     }
 }

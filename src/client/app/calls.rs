@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Local;
 
-use super::{App, CallState, Effect, LogKind};
-use crate::core::capture::Capture;
+use super::{App, CallState, Effect, LogKind, RecordFormat};
+use crate::core::capture::{Capture, Counter};
 use crate::core::protocol::Number;
 use crate::core::stats::emodel::{Loss, Profile, Score};
 use crate::core::stats::StreamSet;
@@ -102,6 +102,18 @@ impl Calls {
         self.current.as_ref().map(|s| s.id)
     }
 
+    /// The call a received packet belongs to: the current session's, or the one it opens
+    /// (the runtime files packets by call before the app folds them).
+    pub fn media_call_id(&self) -> u64 {
+        self.current_id().unwrap_or(self.next_id + 1)
+    }
+
+    /// Calls whose packets are still wanted: the current one and every history row.
+    /// Ids only grow, so one number says it: anything older than this is gone.
+    pub fn oldest_kept(&self) -> Option<u64> {
+        self.history.front().map(|r| r.id).into_iter().chain(self.current_id()).min()
+    }
+
     fn open(&mut self, number: Option<Number>, started: chrono::DateTime<Local>) -> u64 {
         self.next_id += 1;
         self.current = Some(Session { id: self.next_id, started, number, live: true });
@@ -131,7 +143,7 @@ impl App {
             self.finish_call();
         }
         self.streams = StreamSet::default();
-        self.capture = Capture::default();
+        self.capture = Capture::with_sink(Counter::default());
         self.calls.open(Some(number), (self.wall_clock)());
     }
 
@@ -177,11 +189,12 @@ impl App {
         let mos = record.score.map(|s| format!(", MOS {:.2}", s.mos)).unwrap_or_default();
         self.log(LogKind::Info, format!("call ended: {} packets, {:.1}% lost{mos}", record.packets, record.loss_percent));
         self.calls.push(record);
-        match self.cfg.save_calls {
-            SaveCalls::Off => vec![],
-            SaveCalls::Wav if self.capture.is_empty() => vec![],
-            SaveCalls::Wav => self.save_call_effects(),
+        let Some(id) = self.calls.current_id().filter(|_| !self.capture.is_empty()) else { return vec![] };
+        let mut fx = vec![];
+        for export in self.cfg.save_calls.exports(self.cfg.record_format) {
+            fx.extend(self.save_call(id, export));
         }
+        fx
     }
 
     /// Whether streams may be shown as stalled: only while their call (or the numberless
@@ -217,6 +230,77 @@ impl App {
     }
 }
 
+impl App {
+    /// Save call `id` (the current one, or a row of the history) as `export`, named by the
+    /// call's start and number (`call_YYYYMMDD_HHMMSS_<number>.wav`). The runtime replays
+    /// the call's spill file off the UI thread; the row gets the file when it is written.
+    pub fn save_call(&mut self, id: u64, export: Export) -> Vec<Effect> {
+        let Some((started, number)) = self.call_label(id) else {
+            self.log(LogKind::Error, format!("call {id} is no longer kept: nothing to save"));
+            return vec![];
+        };
+        let name = format!("call_{}_{number}.{}", started.format("%Y%m%d_%H%M%S"), export.extension());
+        self.save_as(vec![id], name, export)
+    }
+
+    /// Every kept call (the history and the current one), oldest first, into one WAV,
+    /// back to back (`7 all` in line mode).
+    pub fn save_all(&mut self) -> Vec<Effect> {
+        let mut ids: Vec<u64> = self.calls.history.iter().filter(|r| r.packets > 0).map(|r| r.id).collect();
+        if let Some(id) = self.calls.current_id().filter(|_| !self.capture.is_empty()) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            self.log(LogKind::Error, "no audio received yet: nothing to save");
+            return vec![];
+        }
+        let name = format!("rtp_capture_all_{}.wav", (self.wall_clock)().format("%Y%m%d_%H%M%S"));
+        self.save_as(ids, name, Export::Wav(self.cfg.record_format))
+    }
+
+    /// When call `id` started and its number (`unknown` without one), while it is kept.
+    fn call_label(&self, id: u64) -> Option<(chrono::DateTime<Local>, String)> {
+        let label = |n: &Option<Number>| n.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
+        match &self.calls.current {
+            Some(s) if s.id == id => Some((s.started, label(&s.number))),
+            _ => self.calls.history.iter().find(|r| r.id == id).map(|r| (r.started, label(&r.number))),
+        }
+    }
+
+    /// Seconds of audio of call `id` as the app knows them.
+    fn call_seconds(&self, id: u64) -> f64 {
+        match self.calls.current_id() {
+            Some(c) if c == id => self.capture.seconds(),
+            _ => self.calls.history.iter().find(|r| r.id == id).map_or(0.0, |r| r.seconds),
+        }
+    }
+
+    pub(super) fn save_as(&mut self, calls: Vec<u64>, name: String, export: Export) -> Vec<Effect> {
+        let seconds: f64 = calls.iter().map(|&id| self.call_seconds(id)).sum();
+        let what = match export {
+            Export::Wav(_) => format!("{seconds:.1} s of audio"),
+            Export::Pcap => "the packets".to_string(),
+        };
+        self.log(LogKind::Info, format!("saving {what} as {name}"));
+        // Only a save of the current call settles the quit question about unsaved audio.
+        if calls.contains(&self.calls.current_id().unwrap_or(u64::MAX)) {
+            self.save_requested_at = self.rtp.packets;
+        }
+        self.calls.saving.push_back(calls.last().copied());
+        vec![Effect::SaveCall { calls, dir: self.cfg.record_dir.clone(), name, export }]
+    }
+
+    /// Whether call `id`'s audio was never saved (its spill file is kept at exit).
+    pub fn call_unsaved(&self, id: u64) -> bool {
+        match self.calls.current_id() {
+            Some(c) if c == id => self.unsaved_audio(),
+            _ => self.calls.history.iter().find(|r| r.id == id).is_some_and(|r| r.file.is_none() && r.packets > 0),
+        }
+    }
+}
+
 /// `HH:MM:SS number result duration pkts loss jitter MOS file`, one call.
 pub fn history_line(r: &CallRecord) -> String {
     let number = r.number.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "-".into());
@@ -233,13 +317,48 @@ pub fn history_line(r: &CallRecord) -> String {
     )
 }
 
-/// Whether each call is saved when it ends (`--save-calls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Whether each call is saved when it ends (`--save-calls[=wav|pcap|both]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SaveCalls {
     #[default]
+    #[value(skip)]
     Off,
     /// A WAV per call, `call_YYYYMMDD_HHMMSS_<number>.wav`.
     Wav,
+    /// A pcap per call, `call_YYYYMMDD_HHMMSS_<number>.pcap`.
+    Pcap,
+    /// Both.
+    Both,
+}
+
+impl SaveCalls {
+    /// What is written for each call.
+    pub fn exports(self, format: RecordFormat) -> Vec<Export> {
+        match self {
+            SaveCalls::Off => vec![],
+            SaveCalls::Wav => vec![Export::Wav(format)],
+            SaveCalls::Pcap => vec![Export::Pcap],
+            SaveCalls::Both => vec![Export::Wav(format), Export::Pcap],
+        }
+    }
+}
+
+/// What a save writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// The recording, in this encoding.
+    Wav(RecordFormat),
+    /// The received RTP packets with their arrival times, for Wireshark.
+    Pcap,
+}
+
+impl Export {
+    fn extension(self) -> &'static str {
+        match self {
+            Export::Wav(_) => "wav",
+            Export::Pcap => "pcap",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -116,9 +116,10 @@ fn key_7_saves_the_last_call_and_its_row_gets_the_file() {
     end(&mut a, "Call ended", Duration::from_secs(1));
     assert!(a.take_effects().is_empty(), "nothing is saved unasked");
     let fx = a.press(keys::Key::Char('7'));
-    let [Effect::Save { name, seconds, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::SaveCall { name, calls, export, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     assert!(name.starts_with("rtp_capture_"), "{name}");
-    assert!((seconds - 0.5).abs() < 1e-9);
+    assert_eq!((calls.as_slice(), *export), (&[a.calls.history.back().unwrap().id][..], Export::Wav(RecordFormat::Mulaw)));
+    assert!(a.log.iter().any(|l| l.text.contains("saving 0.5 s of audio")));
     a.on_io(IoEvent::Saved { path: "x/rec.wav".into(), bytes: 10, seconds: 0.5 });
     assert_eq!(a.calls.history.back().unwrap().file.as_deref(), Some(std::path::Path::new("x/rec.wav")));
 }
@@ -126,14 +127,24 @@ fn key_7_saves_the_last_call_and_its_row_gets_the_file() {
 #[test]
 fn save_calls_saves_every_call_as_it_ends_named_by_time_and_number() {
     let mut a = app(SaveCalls::Wav);
+    assert_eq!(a.press(keys::Key::Char('P')), vec![], "no packets yet: no pcap");
     a.wall_clock = || chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 3, 4, 5, 6, 7).unwrap();
     call(&mut a, "0938220136");
     rtp(&mut a, 3, 30, Duration::ZERO, &[]);
     end(&mut a, "Call ended", Duration::from_secs(1));
     let fx = a.take_effects();
-    let [Effect::Save { name, bytes, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::SaveCall { name, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     assert_eq!(name, "call_20260304_050607_0938220136.wav");
-    assert_eq!(bytes.len(), 58 + 30 * 160);
+    // Both: a WAV and a pcap per call.
+    a.cfg.save_calls = SaveCalls::Both;
+    call(&mut a, "4242");
+    rtp(&mut a, 4, 5, Duration::ZERO, &[]);
+    end(&mut a, "Call ended", Duration::from_secs(1));
+    let names: Vec<String> = a.take_effects().into_iter().map(|e| match e {
+        Effect::SaveCall { name, .. } => name,
+        e => panic!("{e:?}"),
+    }).collect();
+    assert_eq!(names, ["call_20260304_050607_4242.wav", "call_20260304_050607_4242.pcap"]);
     // A call without audio leaves nothing to save.
     call(&mut a, "1234");
     end(&mut a, "Call failed: 404 Not Found", Duration::ZERO);

@@ -17,6 +17,10 @@ pub enum Command {
     Upload(PathBuf),
     Play(String),
     Save,
+    /// Every kept call into one WAV (`7 all`).
+    SaveAll,
+    /// The current (or last) call's packets as a pcap.
+    SavePcap,
     Quit,
     Reconnect,
 }
@@ -120,6 +124,8 @@ impl App {
                 }
             },
             Command::Save => self.save_effects(),
+            Command::SaveAll => self.save_all(),
+            Command::SavePcap => self.save_pcap_effects(),
             Command::Quit => self.quit_effects(),
             Command::Reconnect => {
                 self.reconnect_asked = true;

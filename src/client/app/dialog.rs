@@ -147,24 +147,35 @@ impl App {
         vec![]
     }
 
-    fn on_recover_key(&mut self, mut files: Vec<Leftover>, key: Key) -> Vec<Effect> {
-        let Some(first) = files.first().cloned() else { return vec![] };
-        let effect = match key {
-            Key::Char('q') => return vec![],
-            Key::Enter | Key::Char('y') => Effect::Recover { spill: first.path, dir: self.cfg.record_dir.clone() },
-            Key::Char('d') => {
-                self.log(LogKind::Info, format!("deleted {}", first.path.display()));
-                Effect::Discard(first.path)
+    /// One dialog for every leftover file. Enter or `y` recovers them all (one WAV per
+    /// call), `D` deletes them all, Esc or `n` keeps them for later. Any other key is the
+    /// dashboard's: the dialog may open while keys typed before it are still queued, and
+    /// those must do what they meant, not answer a question not yet seen.
+    fn on_recover_key(&mut self, files: Vec<Leftover>, key: Key) -> Vec<Effect> {
+        let dir = self.cfg.record_dir.clone();
+        match key {
+            Key::Enter | Key::Char('y') => {
+                self.log(LogKind::Info, format!("recovering {} spill file(s)", files.len()));
+                files.into_iter().map(|f| Effect::Recover { spill: f.path, dir: dir.clone() }).collect()
+            }
+            Key::Char('D') => {
+                for f in &files {
+                    self.log(LogKind::Info, format!("deleted {}", f.path.display()));
+                }
+                files.into_iter().map(|f| Effect::Discard(f.path)).collect()
+            }
+            Key::Char('n') => {
+                self.log(LogKind::Info, "unsaved audio kept for later: the next start offers it again");
+                vec![]
             }
             _ => {
                 self.dialog = Some(Dialog::Recover { files });
-                return vec![];
+                let fx = super::keys::action_for(key).map(|a| self.act(a)).unwrap_or_default();
+                if !matches!(self.dialog, Some(Dialog::Recover { .. })) && self.dialog.is_some() {
+                    self.log(LogKind::Info, "the recovery offer was closed: the next start offers it again");
+                }
+                fx
             }
-        };
-        files.remove(0);
-        if !files.is_empty() {
-            self.dialog = Some(Dialog::Recover { files });
         }
-        vec![effect]
     }
 }

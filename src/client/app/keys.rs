@@ -129,6 +129,8 @@ pub enum Action {
     Upload,
     Play,
     Save,
+    /// Save the current (or last) call's packets as a pcap.
+    SavePcap,
     Quit,
     Help,
     Reconnect,
@@ -158,7 +160,9 @@ impl Action {
             Action::Stats => Parsed::Run(Command::Stats),
             Action::Upload => with(Needs::Path, |p| Command::Upload(p.into())),
             Action::Play => with(Needs::Name, Command::Play),
+            Action::Save if arg == Some("all") => Parsed::Run(Command::SaveAll),
             Action::Save => Parsed::Run(Command::Save),
+            Action::SavePcap => Parsed::Run(Command::SavePcap),
             Action::Quit => Parsed::Run(Command::Quit),
             Action::Reconnect => Parsed::Run(Command::Reconnect),
             Action::Help | Action::Scroll(_) | Action::Search | Action::SearchOlder | Action::SearchNewer | Action::Close => {
@@ -228,6 +232,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('7'), C('s')],            Action::Save,                   "save",      "save received audio as WAV",         Footer, &["save"]),
     bind(&[C('8'), C('q'), Key::Ctrl('c')], Action::Quit,              "quit",      "quit",                               Footer, &["quit", "exit"]),
     bind(&[C('?')],                    Action::Help,                   "help",      "this help",                          Footer, &[]),
+    bind(&[C('P')],                    Action::SavePcap,               "pcap",      "save the call's packets as a pcap",  Help,   &["pcap"]),
     bind(&[C('r')],                    Action::Reconnect,              "reconnect", "reconnect now",                      Help,   &["reconnect"]),
     bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "log: a row up",                      Help,   &[]),
     bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "log: a row down",                    Help,   &[]),
@@ -353,7 +358,7 @@ mod tests {
         assert!(help.contains(&("n N".into(), "next match (older), previous")));
         assert_eq!(
             line_menu(),
-            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s> | wait-for <text> [s]"
+            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | P pcap | r reconnect | wait <s> | wait-for <text> [s]"
         );
         assert_eq!(line_action("c"), Some(Action::Dial));
         assert_eq!(line_action("exit"), Some(Action::Quit));

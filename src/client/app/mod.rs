@@ -22,13 +22,13 @@ use chrono::Local;
 
 pub use crate::client::browser::ConvertOffer;
 pub use call::{CallState, ConnState};
-pub use calls::{CallRecord, CallResult, Calls, SaveCalls};
+pub use calls::{CallRecord, CallResult, Calls, Export, SaveCalls};
 pub use dialog::{Ask, Dialog};
 pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
 pub use log_view::LogView;
 
-use crate::core::capture::Capture;
+use crate::core::capture::{Capture, Counter};
 use crate::core::protocol::{ClientMsg, Number, WavName};
 use crate::core::stats::{RtpCounters, StreamSet};
 
@@ -70,8 +70,9 @@ pub enum Effect {
     /// Read the head of a file and judge it ([`crate::client::files::inspect`]); answered by
     /// [`IoEvent::Inspected`].
     Inspect { path: PathBuf, purpose: Purpose },
-    /// Write a recording atomically into `dir`, under `name` or a free variant of it.
-    Save { dir: PathBuf, name: String, bytes: Vec<u8>, seconds: f64 },
+    /// Save calls (by id, one after the other) replayed from their spill files, atomically
+    /// into `dir` under `name` or a free variant of it.
+    SaveCall { calls: Vec<u64>, dir: PathBuf, name: String, export: Export },
     /// Turn an earlier session's spill file into a WAV in `dir`.
     Recover { spill: PathBuf, dir: PathBuf },
     /// Delete an earlier session's spill file.
@@ -132,8 +133,9 @@ pub struct App {
     pub rtp: RtpCounters,
     /// Per-SSRC RFC 3550 statistics, audio level and DTMF.
     pub streams: StreamSet,
-    /// The current (or last ended) call's recording.
-    pub capture: Capture,
+    /// The current (or last ended) call's recording, measured: its audio is in the call's
+    /// spill file (the runtime's), from which saves replay it.
+    pub capture: Capture<Counter>,
     /// The current session and the history of ended calls.
     pub calls: Calls,
     /// Effects a network fold asked for (a call saved as it ends); the runtime takes them.
@@ -168,7 +170,7 @@ impl App {
             call: CallState::Idle,
             rtp: RtpCounters::new(now),
             streams: StreamSet::default(),
-            capture: Capture::default(),
+            capture: Capture::with_sink(Counter::default()),
             calls: Calls::default(),
             pending: Vec::new(),
             log: LogRing::default(),

@@ -75,7 +75,7 @@ fn unsaved_audio_asks_but_saved_audio_does_not() {
     assert!(matches!(a.dialog, Some(Dialog::Confirm(Ask::Quit))), "audio not saved");
     keys(&mut a, &[Key::Char('n')]);
     let fx = keys(&mut a, &[Key::Char('7')]);
-    let [Effect::Save { dir, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let [Effect::SaveCall { dir, .. }] = fx.as_slice() else { panic!("{fx:?}") };
     a.on_io(IoEvent::Saved { path: dir.join("x.wav"), bytes: 10, seconds: 0.2 });
     assert_eq!(keys(&mut a, &[Key::Char('q')]), vec![Effect::Quit], "nothing to lose: no question");
     // Line mode's quit never asks: nobody is there to answer.
@@ -204,4 +204,24 @@ fn search_steps_through_matches_and_esc_clears_it() {
     assert!(a.log_view.missed, "no older match is said");
     keys(&mut a, &[Key::Esc]);
     assert_eq!((a.log_view.search.as_deref(), a.log_view.hit), (None, None));
+}
+
+#[test]
+fn one_recovery_dialog_for_every_leftover_and_keys_typed_ahead_still_work() {
+    let mut a = app();
+    let left = |n: &str| crate::client::spill::Leftover { path: n.into(), modified: None, bytes: 1000 };
+    a.offer_recovery(vec![left("a.rtp"), left("b.rtp"), left("c.rtp")]);
+    // A `1` typed before the dialog was seen still calls; the offer stays up.
+    assert_eq!(keys(&mut a, &[Key::Char('1')]), vec![Effect::Send(ClientMsg::Call("0938220136".parse().unwrap()))]);
+    assert!(matches!(&a.dialog, Some(Dialog::Recover { files }) if files.len() == 3));
+    let fx = keys(&mut a, &[Key::Enter]);
+    let dir = a.cfg.record_dir.clone();
+    let want: Vec<Effect> = ["a.rtp", "b.rtp", "c.rtp"].iter().map(|p| Effect::Recover { spill: p.into(), dir: dir.clone() }).collect();
+    assert_eq!(fx, want, "every file at once");
+    assert!(a.dialog.is_none());
+    // D deletes them all; Esc keeps them for the next start.
+    a.offer_recovery(vec![left("a.rtp"), left("b.rtp")]);
+    assert_eq!(keys(&mut a, &[Key::Char('D')]), vec![Effect::Discard("a.rtp".into()), Effect::Discard("b.rtp".into())]);
+    a.offer_recovery(vec![left("a.rtp")]);
+    assert!(keys(&mut a, &[Key::Esc]).is_empty() && a.dialog.is_none());
 }

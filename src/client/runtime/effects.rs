@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::client::app::{Effect, IoEvent, Purpose};
+use crate::client::app::{Effect, Export, IoEvent, Purpose};
 use crate::client::net::NetCommand;
 use crate::client::spill;
 
@@ -119,12 +119,17 @@ impl Effects {
             Effect::Discard(spill) => {
                 let _ = std::fs::remove_file(spill);
             }
-            Effect::Save { dir, name, bytes, seconds } => {
-                let failed = move |error| IoEvent::SaveFailed { path: PathBuf::from("?"), error };
-                self.job(Wait::Counted, failed, move || save(&dir, &name, &bytes, seconds))
-            }
+            // The session resolves the calls' packets first (`Session::apply_all`).
+            Effect::SaveCall { .. } => unreachable!("saves are applied through the session"),
         }
         false
+    }
+
+    /// Save calls replayed from their packets (a live call's once its writer got as far as
+    /// the save asked for: that wait happens here, on a blocking thread).
+    pub fn save_calls(&self, sources: Vec<spill::Source>, dir: PathBuf, name: String, export: Export) {
+        let failed = move |error| IoEvent::SaveFailed { path: PathBuf::from("?"), error };
+        self.job(Wait::Counted, failed, move || save(&sources, &dir, &name, export))
     }
 
     /// Run `work` on a blocking thread and report its event. A job that panics reports an
@@ -145,11 +150,16 @@ impl Effects {
     }
 }
 
-/// Write a recording under `name`, or `name` with a counter when that file exists already.
-pub(super) fn save(dir: &Path, name: &str, bytes: &[u8], seconds: f64) -> IoEvent {
+/// Write calls' packets as `export` under `name`, or `name` with a counter when that file
+/// exists already.
+pub(super) fn save(sources: &[spill::Source], dir: &Path, name: &str, export: Export) -> IoEvent {
     let path = free_path(dir, name);
-    match crate::client::files::save_atomic(&path, bytes) {
-        Ok(()) => IoEvent::Saved { path, bytes: bytes.len(), seconds },
+    let saved = match export {
+        Export::Wav(format) => spill::save_wav(sources, &path, format),
+        Export::Pcap => spill::save_pcap(sources, &path),
+    };
+    match saved {
+        Ok(s) => IoEvent::Saved { path, bytes: s.bytes as usize, seconds: s.seconds },
         Err(e) => IoEvent::SaveFailed { path, error: e.to_string() },
     }
 }
@@ -159,9 +169,9 @@ fn free_path(dir: &Path, name: &str) -> PathBuf {
     if !first.exists() {
         return first;
     }
-    let stem = name.trim_end_matches(".wav");
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     (2..)
-        .map(|i| dir.join(format!("{stem}_{i}.wav")))
+        .map(|i| dir.join(format!("{stem}_{i}.{ext}")))
         .find(|p| !p.exists())
         .expect("an unbounded range always has a free name")
 }

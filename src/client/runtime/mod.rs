@@ -10,6 +10,7 @@ pub mod effects;
 mod log_file;
 pub mod redraw;
 mod session;
+pub mod spills;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

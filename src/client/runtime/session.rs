@@ -8,7 +8,8 @@ use super::effects::Effects;
 use super::log_file::LogFile;
 use crate::client::app::{App, Effect, IoEvent, LogKind, UploadState};
 use crate::client::net::NetEvent;
-use crate::client::spill::{self, SpillWriter};
+use super::spills::{Notice, Spills};
+use crate::client::spill;
 
 /// What a quit still waits for, by kind (for the log when it gives up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,7 +44,7 @@ pub struct Session {
     pub app: App,
     pub effects: Effects,
     log_file: LogFile,
-    spill: Option<SpillWriter>,
+    spills: Spills,
     /// Sends the actor has not answered (`Sent` or `Refused`) yet.
     unanswered: usize,
 }
@@ -58,42 +59,51 @@ impl Session {
         if !left.is_empty() {
             app.offer_recovery(left);
         }
-        let spill = match SpillWriter::create(&dir) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                app.log(LogKind::Warn, format!("no spill file in {} ({e}): received audio is kept in memory only", dir.display()));
-                None
-            }
-        };
-        Ok(Session { app, effects, log_file, spill, unanswered: 0 })
+        Ok(Session { app, effects, log_file, spills: Spills::new(&dir), unanswered: 0 })
     }
 
+    /// Fold a network event, filing each RTP packet into its call's spill file first (a
+    /// batch one event at a time, so a `CALL` sent within it moves the packets after it).
     pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
-        self.observe(&ev);
-        self.app.on_net(ev, now);
+        match ev {
+            NetEvent::Batch(evs) => evs.into_iter().for_each(|e| self.on_net(e, now)),
+            ev => {
+                self.observe(&ev);
+                self.app.on_net(ev, now);
+            }
+        }
     }
 
-    /// Queue every RTP packet of an event, batches included, for the spill file, and count
-    /// the actor's answers to our sends.
+    /// File an RTP packet, and count the actor's answers to our sends.
     fn observe(&mut self, ev: &NetEvent) {
         match ev {
             NetEvent::Rtp(f) => {
-                if let Some(s) = self.spill.as_mut() {
-                    s.push(&f.bytes);
-                }
+                let notice = self.spills.push(self.app.calls.media_call_id(), &f.bytes, f.arrival);
+                self.tell(notice);
             }
-            NetEvent::Batch(evs) => evs.iter().for_each(|e| self.observe(e)),
             NetEvent::Sent(_) | NetEvent::Refused { .. } => self.unanswered = self.unanswered.saturating_sub(1),
             _ => {}
+        }
+    }
+
+    fn tell(&mut self, notice: Option<Notice>) {
+        match notice {
+            Some(Notice::InMemory(why)) => {
+                self.app.log(LogKind::Warn, format!("{why}: received audio is kept in memory only"))
+            }
+            Some(Notice::WriteFailed(why)) => {
+                self.app.log(LogKind::Error, format!("{why}; the rest of this call is kept in memory"))
+            }
+            None => {}
         }
     }
 
     /// The clock: app timers, and handing queued lines and packets to their writers.
     pub fn on_tick(&mut self, now: Instant) {
         self.app.on_tick(now);
-        if let Some(err) = self.spill.as_mut().and_then(|s| s.flush()) {
-            self.app.log(LogKind::Error, format!("spill file write failed ({err}); capture continues in memory"));
-        }
+        let notice = self.spills.flush();
+        self.tell(notice);
+        self.spills.prune(self.app.calls.oldest_kept());
         self.log_file.follow(&mut self.app);
     }
 
@@ -105,6 +115,20 @@ impl Session {
 
     pub async fn apply_all(&mut self, effects: Vec<Effect>) {
         for e in effects {
+            // A save needs the calls' packets, which only the session knows where to find.
+            if let Effect::SaveCall { calls, dir, name, export } = e {
+                match calls.iter().map(|&id| self.spills.source(id).ok_or(id)).collect::<Result<Vec<_>, u64>>() {
+                    Ok(sources) => self.effects.save_calls(sources, dir, name, export),
+                    Err(id) => {
+                        let fx = self.app.on_io(IoEvent::SaveFailed {
+                            path: dir.join(name),
+                            error: format!("the packets of call {id} are not kept"),
+                        });
+                        Box::pin(self.apply_all(fx)).await;
+                    }
+                }
+                continue;
+            }
             if self.effects.apply(e).await {
                 self.unanswered += 1;
             }
@@ -122,10 +146,15 @@ impl Session {
         UnderWay { jobs: self.effects.in_flight(), sends: self.unanswered, acks }
     }
 
-    /// Close the files; returns the spill file when it keeps audio that was never saved.
+    /// Close the files. Spill files of calls whose audio was never saved stay for the next
+    /// start to recover (each is logged); returns the newest of them.
     pub fn finish(mut self) -> Option<PathBuf> {
-        let keep = self.app.unsaved_audio();
+        let app = &self.app;
+        let left = self.spills.finish(|id| app.call_unsaved(id));
+        for path in &left {
+            self.app.log(LogKind::Warn, format!("unsaved audio kept in {}", path.display()));
+        }
         self.log_file.follow(&mut self.app);
-        self.spill.take().and_then(|s| s.close(keep))
+        left.last().cloned()
     }
 }

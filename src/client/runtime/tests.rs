@@ -4,48 +4,135 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::effects::save;
+use super::effects::save as save_file;
 use super::*;
 use crate::client::spill;
 
-#[tokio::test]
-async fn packets_in_batches_reach_the_spill_file() {
-    use crate::client::net::RtpFrame;
-    use crate::core::rtp::{self, RtpHeader};
-    let dir = tempfile::tempdir().unwrap();
+fn session(dir: &std::path::Path) -> (Session, mpsc::Receiver<IoEvent>) {
     let cfg = crate::client::app::AppConfig {
         url: "ws://127.0.0.1:9".into(),
         default_number: "0938220136".parse().unwrap(),
-        record_dir: dir.path().to_path_buf(),
+        record_dir: dir.to_path_buf(),
         record_format: crate::client::app::RecordFormat::Mulaw,
-        wav_dir: dir.path().to_path_buf(),
+        wav_dir: dir.to_path_buf(),
         save_calls: Default::default(),
     };
     let (cmd, _cmd_rx) = mpsc::channel(4);
-    let (io, _io_rx) = mpsc::channel(4);
+    let (io, io_rx) = mpsc::channel(4);
     let mut s = Session::new(App::new(cfg, Instant::now()), Effects::new(cmd, io), None).unwrap();
-    let rtp = |seq: u16| {
-        let h = RtpHeader { sequence: seq, timestamp: seq as u32 * 160, ssrc: 7, ..Default::default() };
-        NetEvent::Rtp(RtpFrame::from_bytes(rtp::build(&h, &[0x55; 160]), Instant::now()).unwrap())
-    };
+    s.app.on_net(NetEvent::Connected { subprotocol: true }, Instant::now());
+    (s, io_rx)
+}
+
+fn rtp(ssrc: u32, seq: u16) -> NetEvent {
+    use crate::client::net::RtpFrame;
+    use crate::core::rtp::{self, RtpHeader};
+    let h = RtpHeader { sequence: seq, timestamp: seq as u32 * 160, ssrc, ..Default::default() };
+    NetEvent::Rtp(RtpFrame::from_bytes(rtp::build(&h, &[0x55; 160]), Instant::now()).unwrap())
+}
+
+fn call(n: &str) -> NetEvent {
+    NetEvent::Sent(crate::core::protocol::ClientMsg::Call(n.parse().unwrap()))
+}
+
+fn spill_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".sipdeck-spill-")).count()
+}
+
+/// Save through the session as the runtime does, and wait for the job's answer.
+async fn save(s: &mut Session, io: &mut mpsc::Receiver<IoEvent>, fx: Vec<Effect>) -> (std::path::PathBuf, usize) {
+    s.apply_all(fx).await;
+    saved(s, io).await
+}
+
+async fn saved(s: &mut Session, io: &mut mpsc::Receiver<IoEvent>) -> (std::path::PathBuf, usize) {
+    let ev = io.recv().await.unwrap();
+    let IoEvent::Saved { path, .. } = &ev else { panic!("{ev:?}") };
+    let path = path.clone();
+    s.on_io(ev).await;
+    let info = crate::core::wav::parse_header(&std::fs::read(&path).unwrap()).unwrap();
+    (path, info.data_len)
+}
+
+#[tokio::test]
+async fn each_call_has_its_spill_file_and_any_kept_call_saves_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, mut io) = session(dir.path());
     let now = Instant::now();
-    s.on_net(rtp(1), now);
-    s.on_net(NetEvent::Batch(vec![rtp(2), NetEvent::Status("ringing".into()), rtp(3), rtp(4)]), now);
+    s.on_net(call("111"), now);
+    s.on_net(rtp(7, 1), now);
+    s.on_net(NetEvent::Batch(vec![rtp(7, 2), NetEvent::Status("ringing".into()), rtp(7, 3), rtp(7, 4)]), now);
+    s.on_net(NetEvent::Status("Call ended".into()), now);
+    // The next CALL and its packets in one batch: they go to a file of their own.
+    s.on_net(NetEvent::Batch(vec![call("222"), rtp(9, 1), rtp(9, 2), rtp(9, 3)]), now);
     s.on_tick(now);
-    assert_eq!(s.app.capture.len(), 4 * 160);
+    assert_eq!(s.app.capture.len(), 3 * 160);
+    assert_eq!(spill_files(dir.path()), 2);
+    let first = s.app.calls.history.back().unwrap().id;
+    let fx = s.app.save_call(first, crate::client::app::Export::Wav(Default::default()));
+    let (_, samples) = save(&mut s, &mut io, fx).await;
+    assert_eq!(samples, 4 * 160);
+    assert!(s.app.calls.history.back().unwrap().file.is_some(), "the row has its file");
+    // The live call: 7 saves what was received when it was pressed.
+    let fx = s.app.command(crate::client::app::command::Command::Save);
+    s.apply_all(fx).await;
+    s.on_net(rtp(9, 4), now);
+    s.on_tick(now);
+    let (_, samples) = saved(&mut s, &mut io).await;
+    assert_eq!(samples, 3 * 160);
+    // Packets after that save are unsaved: that call's file stays; the saved one goes.
     let kept = s.finish().expect("unsaved audio keeps its spill file");
-    let (capture, packets) = spill::read_capture(&kept).unwrap();
-    assert_eq!((packets, capture.len()), (4, 4 * 160));
+    assert_eq!(spill_files(dir.path()), 1);
+    let (packets, _) = spill::replay::for_each_packet(&file(&kept), |_, _| {}).unwrap();
+    assert_eq!(packets, 4);
+}
+
+fn file(p: &std::path::Path) -> spill::Source {
+    spill::Source::File { path: p.to_path_buf(), upto: u64::MAX, progress: None, tail: None }
+}
+
+#[tokio::test]
+async fn calls_leaving_the_history_take_their_files_and_a_folder_without_room_keeps_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, _io) = session(dir.path());
+    let now = Instant::now();
+    for i in 0..crate::client::app::calls::HISTORY_LEN + 3 {
+        s.on_net(call("111"), now);
+        s.on_net(rtp(i as u32, 1), now);
+        s.on_net(NetEvent::Status("Call ended".into()), now);
+        s.on_tick(now);
+    }
+    assert_eq!(spill_files(dir.path()), crate::client::app::calls::HISTORY_LEN);
+    // A record folder that cannot take files: the packets are kept in memory, said once.
+    let (mut s, mut io) = session(&dir.path().join("missing"));
+    s.on_net(call("222"), now);
+    s.on_net(rtp(1, 1), now);
+    s.on_net(rtp(1, 2), now);
+    assert!(s.app.log.iter().any(|l| l.text.contains("kept in memory only")));
+    s.app.cfg.record_dir = dir.path().to_path_buf();
+    let fx = s.app.command(crate::client::app::command::Command::Save);
+    let (_, samples) = save(&mut s, &mut io, fx).await;
+    assert_eq!(samples, 2 * 160);
 }
 
 #[test]
 fn saves_never_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    let IoEvent::Saved { path: a, .. } = save(dir.path(), "rtp_capture_x.wav", b"1", 0.0) else { panic!() };
-    let IoEvent::Saved { path: b, .. } = save(dir.path(), "rtp_capture_x.wav", b"2", 0.0) else { panic!() };
+    let src = dir.path().join("x.rtp");
+    let mut bytes = spill::format::header_v2(0).to_vec();
+    let h = crate::core::rtp::RtpHeader { sequence: 1, timestamp: 0, ssrc: 1, ..Default::default() };
+    spill::format::push_record(&mut bytes, 0, &crate::core::rtp::build(&h, &[0x55; 160]));
+    std::fs::write(&src, bytes).unwrap();
+    let wav = crate::client::app::Export::Wav(Default::default());
+    let IoEvent::Saved { path: a, .. } = save_file(&[file(&src)], dir.path(), "rtp_capture_x.wav", wav) else { panic!() };
+    let IoEvent::Saved { path: b, .. } = save_file(&[file(&src)], dir.path(), "rtp_capture_x.wav", wav) else { panic!() };
     assert_eq!(a.file_name().unwrap(), "rtp_capture_x.wav");
     assert_eq!(b.file_name().unwrap(), "rtp_capture_x_2.wav");
-    let IoEvent::SaveFailed { error, .. } = save(&dir.path().join("nope"), "a.wav", b"1", 0.0) else { panic!() };
+    let pcap = crate::client::app::Export::Pcap;
+    let IoEvent::Saved { path: c, .. } = save_file(&[file(&src)], dir.path(), "x.pcap", pcap) else { panic!() };
+    let IoEvent::Saved { path: d, .. } = save_file(&[file(&src)], dir.path(), "x.pcap", pcap) else { panic!() };
+    assert_eq!((c.file_name().unwrap(), d.file_name().unwrap()), ("x.pcap".as_ref(), "x_2.pcap".as_ref()));
+    let IoEvent::SaveFailed { error, .. } = save_file(&[file(&src)], &dir.path().join("nope"), "a.wav", wav) else { panic!() };
     assert!(error.contains("No such file"), "{error}");
 }
 

@@ -125,29 +125,35 @@ fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
+/// Files listed at most; the rest are counted.
+const RECOVER_LISTED: usize = 8;
+
 fn recover(files: &[crate::client::spill::Leftover], theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(first) = files.first() else { return };
-    let when = first.modified.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "?".into());
-    // About 174 bytes of spill per 20 ms packet.
-    let secs = first.bytes as f64 / 174.0 * 0.02;
-    let name = first.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut lines = vec![
-        Line::from("An earlier session ended before its audio was saved."),
-        Line::from(vec![Span::styled(name, theme.accent()), Span::raw(format!("  about {secs:.0} s, last written {when}"))]),
-        Line::default(),
-        Line::from(vec![
-            Span::styled("Enter", theme.key()),
-            Span::raw(" recover into a WAV   "),
-            Span::styled("d", theme.key()),
-            Span::raw(" delete   "),
-            Span::styled("Esc", theme.key()),
-            Span::raw(" keep for later"),
-        ]),
-    ];
-    if files.len() > 1 {
-        lines.push(Line::from(Span::styled(format!("({} more after this one)", files.len() - 1), theme.dim())));
+    let mut lines = vec![Line::from(format!(
+        "Earlier sessions ended before their audio was saved ({} call{}):",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    ))];
+    for f in files.iter().take(RECOVER_LISTED) {
+        let when = f.modified.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "?".into());
+        // About 182 bytes of spill per 20 ms packet.
+        let secs = f.bytes as f64 / 182.0 * 0.02;
+        let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        lines.push(Line::from(vec![Span::styled(name, theme.accent()), Span::raw(format!("  ~{secs:.0} s, {when}"))]));
     }
-    let rect = centered(area, 66, lines.len() as u16 + 2);
+    if files.len() > RECOVER_LISTED {
+        lines.push(Line::from(Span::styled(format!("... and {} more", files.len() - RECOVER_LISTED), theme.dim())));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled("Enter", theme.key()),
+        Span::raw(" recover all (a WAV each)   "),
+        Span::styled("D", theme.key()),
+        Span::raw(" delete all   "),
+        Span::styled("Esc", theme.key()),
+        Span::raw(" later"),
+    ]));
+    let rect = centered(area, 70, lines.len() as u16 + 2);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" Unsaved audio ", theme.warn()));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);

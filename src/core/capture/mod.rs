@@ -106,7 +106,13 @@ impl<S: Sink> Capture<S> {
     /// The recorded law is the first one seen; a payload in the other law is transcoded into
     /// `scratch` (true), through the linear value, which G.711 maps almost losslessly.
     fn in_recorded_law(&mut self, law: Law, payload: &[u8]) -> bool {
-        let recorded = *self.law.get_or_insert(law);
+        let recorded = match self.law {
+            Some(l) => l,
+            None => {
+                self.data.begin(law);
+                *self.law.insert(law)
+            }
+        };
         if recorded == law {
             return false;
         }
