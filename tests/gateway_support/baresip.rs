@@ -40,11 +40,13 @@ impl Baresip {
         );
         std::fs::write(dir.path().join("config"), config).unwrap();
         std::fs::write(dir.path().join("accounts"), format!("<sip:1000@127.0.0.1>;regint=0;answermode=auto;audio_codecs={codecs}\n")).unwrap();
+        // Its console output is kept: it says which DTMF digits it received.
+        let console = std::fs::File::create(dir.path().join("console.log")).unwrap();
         let child = Command::new("baresip")
             .arg("-f")
             .arg(dir.path())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(console)
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -61,6 +63,22 @@ impl Baresip {
 
     pub fn addr(&self) -> std::net::SocketAddr {
         std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// What baresip printed so far.
+    pub fn console(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("console.log")).unwrap_or_default()
+    }
+
+    /// The digits baresip reported as received telephone-events, in order: each once, when
+    /// its end packet came (`received event: '5' (end=1)`; later versions print
+    /// `call: received DTMF: '5' ...`).
+    pub fn received_dtmf(&self) -> String {
+        let digit = |l: &str| {
+            let ended = l.split("received event: '").nth(1).filter(|rest| rest.ends_with("(end=1)"));
+            ended.or_else(|| l.split("received DTMF: '").nth(1))?.chars().next()
+        };
+        self.console().lines().filter_map(digit).collect()
     }
 
     /// sndfile's file of the audio baresip decoded (what the gateway sent it).

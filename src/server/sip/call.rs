@@ -148,9 +148,8 @@ struct Running {
     confirmed: Option<DialogId>,
     /// The answer's telephone-event payload type; `None`: DTMF goes as SIP INFO.
     dtmf_pt: Option<u8>,
-    /// DTMF being sent, one request after another (the lock is fair: FIFO).
-    dtmf_turn: Arc<tokio::sync::Mutex<()>>,
-    dtmf_tasks: Vec<JoinHandle<()>>,
+    /// Digits waiting for the sender task, which sends one request after another, in order.
+    dtmf_queue: Option<(mpsc::UnboundedSender<(DtmfDigits, DtmfPath)>, JoinHandle<()>)>,
     /// We sent BYE or CANCEL: whatever the INVITE's outcome, the call just ended.
     hangup_asked: bool,
     /// The INVITE was given up without an answer (target unreachable).
@@ -163,6 +162,21 @@ enum DtmfPath {
     Info(InviteDialog),
 }
 
+/// The DTMF sender of a call: each request in the order it came, its line when done.
+async fn send_dtmf_in_turn(mut queue: mpsc::UnboundedReceiver<(DtmfDigits, DtmfPath)>, timing: DtmfTiming, out: ClientOutbox) {
+    while let Some((digits, how)) = queue.recv().await {
+        let sent = match &how {
+            DtmfPath::Events(outlet, pt) => dtmf::send_events(outlet, *pt, &digits, timing).await,
+            DtmfPath::Info(dialog) => dtmf::send_info(dialog, &digits, timing).await,
+        };
+        let line = match sent {
+            Ok(()) => format!("DTMF sent: {digits}"),
+            Err(e) => format!("Error: cannot send DTMF {digits}: {e}"),
+        };
+        out.line(line).await;
+    }
+}
+
 type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;
 
 type InviteTask = JoinHandle<InviteResult>;
@@ -172,7 +186,9 @@ async fn run(ctx: SipCallContext, number: Number, cmds: mpsc::Receiver<Cmd>, pha
     let line = match dial(&ctx, number, out.clone(), &phase).await {
         Ok((mut call, states, invite)) => {
             let line = call.follow(states, invite, cmds).await;
-            call.dtmf_tasks.drain(..).for_each(|t| t.abort());
+            if let Some((_, sender)) = call.dtmf_queue.take() {
+                sender.abort();
+            }
             if let Some(id) = call.confirmed.take() {
                 ctx.agent.dialogs.remove_dialog(&id);
             }
@@ -229,8 +245,7 @@ async fn dial(
         dialog,
         confirmed: None,
         dtmf_pt: None,
-        dtmf_turn: Arc::default(),
-        dtmf_tasks: Vec::new(),
+        dtmf_queue: None,
         hangup_asked: false,
         abandoned: false,
     };
@@ -433,24 +448,16 @@ impl Running {
             self.out.line(format!("Error: cannot send DTMF {digits}: the call is not answered yet")).await;
             return;
         }
-        let (out, turn, timing) = (self.out.clone(), self.dtmf_turn.clone(), self.policy.dtmf);
         let how = match self.dtmf_pt {
             Some(pt) => DtmfPath::Events(self.media.outlet(), pt),
             None => DtmfPath::Info(self.dialog.clone()),
         };
-        self.dtmf_tasks.retain(|t| !t.is_finished());
-        self.dtmf_tasks.push(tokio::spawn(async move {
-            let _turn = turn.lock().await;
-            let sent = match &how {
-                DtmfPath::Events(outlet, pt) => dtmf::send_events(outlet, *pt, &digits, timing).await,
-                DtmfPath::Info(dialog) => dtmf::send_info(dialog, &digits, timing).await,
-            };
-            let line = match sent {
-                Ok(()) => format!("DTMF sent: {digits}"),
-                Err(e) => format!("Error: cannot send DTMF {digits}: {e}"),
-            };
-            out.line(line).await;
-        }));
+        let (out, timing) = (self.out.clone(), self.policy.dtmf);
+        let (queue, _) = self.dtmf_queue.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (tx, tokio::spawn(send_dtmf_in_turn(rx, timing, out)))
+        });
+        let _ = queue.send((digits, how));
     }
 
     /// End the call from our side: CANCEL before an answer, BYE after.
