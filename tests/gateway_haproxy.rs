@@ -212,3 +212,24 @@ async fn draining_one_instance_behind_haproxy_cuts_no_call() {
     assert!(sipp.finish().await.success(), "sipp scenario failed: a call did not end with the gateway's BYE");
     drop(proxy);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigusr1_drains_and_the_drain_timeout_hangs_up_what_remains() {
+    let sipp = Sipp::start("answer_stream_wait_bye.xml", &[]);
+    let uploads = tempfile::tempdir().unwrap();
+    let mut gw = GatewayProcess::start(sipp.addr, uploads.path(), &["--rtp-ports", "55000-57999", "--drain-timeout", "1"]).await;
+    let mut c = Client::connect(&gw.url).await;
+    c.send("CALL:5550820").await;
+    c.line("Call answered").await;
+    c.rtp_frames(5).await;
+    gw.signal("USR1");
+    gw.await_metric("sipdeck_draining", 1.0).await;
+    assert_eq!(gw.get("/healthz").await.0, 503);
+    // New clients find the door closed.
+    assert!(Client::try_connect(&gw.url, None).await.is_err());
+    // The call goes on until the timeout, then is hung up (BYE) and the client told.
+    c.line("Call ended").await;
+    assert_eq!(c.close_code().await, Some(1001));
+    assert!(gw.exit(WAIT).await.success());
+    assert!(sipp.finish().await.success(), "sipp got no BYE before the gateway exited");
+}
