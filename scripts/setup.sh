@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what sipdeck's tests and tools need on a Debian-like machine, only what is missing:
 # tmux (end-to-end tests), sox and ffmpeg (check saved WAVs), sipp, baresip and kamailio (gateway tests against
-# real SIP peers), and the Python websockets package (the reference client). Safe to run again.
+# real SIP peers), haproxy (the gateway behind a load balancer), and the Python websockets package (the reference client). Safe to run again.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
@@ -14,6 +14,7 @@ command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v tshark >/dev/null || missing+=(tshark)
 command -v baresip >/dev/null || missing+=(baresip-core)
 command -v kamailio >/dev/null || missing+=(kamailio)
+command -v haproxy >/dev/null || missing+=(haproxy)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
