@@ -71,6 +71,10 @@ struct ClientArgs {
     /// command failed (any error line once the script started), else 0.
     #[arg(long)]
     plain: bool,
+    /// Leave the mouse to the terminal (for selecting text); by default the wheel scrolls the
+    /// log and lists under the pointer and a click selects a row and focuses its pane.
+    #[arg(long)]
+    no_mouse: bool,
 }
 
 #[derive(Debug, Args)]
@@ -171,7 +175,8 @@ async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
         let end = sipdeck::client::line::run(app, net, args.log_file.as_deref()).await?;
         (end.kept, end.failed)
     } else {
-        (sipdeck::client::tui::run(app, net, args.log_file.as_deref()).await?, 0)
+        let mouse = if args.no_mouse { sipdeck::client::tui::MouseMode::Off } else { sipdeck::client::tui::MouseMode::On };
+        (sipdeck::client::tui::run(app, net, args.log_file.as_deref(), mouse).await?, 0)
     };
     if let Some(spill) = kept {
         eprintln!(

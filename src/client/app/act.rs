@@ -47,7 +47,10 @@ impl App {
             Action::Quit => self.quit_asking(),
             Action::Help => self.open(Dialog::Help),
             Action::Reconnect => self.reconnect_asking(),
-            Action::Scroll(s) => self.scroll_log(s),
+            Action::Scroll(s) => self.scroll_focused(s),
+            Action::FocusNext => self.focus_step(true),
+            Action::FocusPrev => self.focus_step(false),
+            Action::Zoom => self.zoom(),
             Action::Search => self.open(Dialog::Search { input: Input::default() }),
             Action::SearchOlder => {
                 self.step_search(Toward::Older);
@@ -61,6 +64,7 @@ impl App {
             Action::Close => {
                 self.dialog = None;
                 self.clear_search();
+                self.clear_selection();
                 vec![]
             }
         }

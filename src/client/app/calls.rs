@@ -64,6 +64,9 @@ pub struct CallRecord {
     pub seconds: f64,
     /// Where it was saved, once it was.
     pub file: Option<PathBuf>,
+    /// Its streams' figures as they were when it ended (at most
+    /// [`super::summary::RECORD_STREAMS`]), shown when the row is selected.
+    pub streams: Vec<super::summary::StreamSummary>,
 }
 
 /// The call whose statistics and recording the app now holds.
@@ -185,6 +188,7 @@ impl App {
             score,
             seconds: self.capture.seconds(),
             file: None,
+            streams: super::summary::snapshot(self.streams.iter()),
         };
         let mos = record.score.map(|s| format!(", MOS {:.2}", s.mos)).unwrap_or_default();
         self.log(LogKind::Info, format!("call ended: {} packets, {:.1}% lost{mos}", record.packets, record.loss_percent));

@@ -26,6 +26,8 @@ pub enum Dialog {
     Confirm(Ask),
     /// Typing a search of the log (drawn in the footer row).
     Search { input: Input },
+    /// The detail view of a stream or a call (`Enter` on the stream table or the history).
+    Zoom(super::focus::Zoom),
 }
 
 /// What a [`Dialog::Confirm`] asks before doing.
@@ -79,6 +81,7 @@ impl App {
                 vec![]
             }
             Dialog::Recover { files } => self.on_recover_key(files, key),
+            Dialog::Zoom(zoom) => self.on_zoom_key(zoom, key),
             Dialog::Dial { input, error } => self.on_dial_key(input, error, key),
             Dialog::Play { input, selected, error } => self.on_play_key(input, selected, error, key),
             Dialog::Browser | Dialog::Convert(_) => unreachable!("handled above"),

@@ -143,6 +143,12 @@ pub enum Action {
     SearchNewer,
     /// Close what is open (nothing, on the dashboard itself).
     Close,
+    /// The next pane takes the keys (log, streams, history).
+    FocusNext,
+    /// The previous pane takes the keys.
+    FocusPrev,
+    /// A detail view of the selected stream or call.
+    Zoom,
 }
 
 impl Action {
@@ -168,6 +174,7 @@ impl Action {
             Action::Help | Action::Scroll(_) | Action::Search | Action::SearchOlder | Action::SearchNewer | Action::Close => {
                 return None
             }
+            Action::FocusNext | Action::FocusPrev | Action::Zoom => return None,
         })
     }
 
@@ -234,8 +241,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('?')],                    Action::Help,                   "help",      "this help",                          Footer, &[]),
     bind(&[C('P')],                    Action::SavePcap,               "pcap",      "save the call's packets as a pcap",  Help,   &["pcap"]),
     bind(&[C('r')],                    Action::Reconnect,              "reconnect", "reconnect now",                      Help,   &["reconnect"]),
-    bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "log: a row up",                      Help,   &[]),
-    bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "log: a row down",                    Help,   &[]),
+    bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "a row up (log, or the list in focus)", Help,   &[]),
+    bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "a row down (log, or the list in focus)", Help,   &[]),
     bind(&[Key::PageUp],               Action::Scroll(Scroll::PageUp),   "page up", "log: a page up, down",               Help,   &[]),
     bind(&[Key::PageDown],             Action::Scroll(Scroll::PageDown), "page down", "log: a page up, down",             Help,   &[]),
     bind(&[Key::Home, C('g')],         Action::Scroll(Scroll::Top),      "top",     "log: the oldest line",               Help,   &[]),
@@ -244,6 +251,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('n')],                    Action::SearchOlder,            "next",      "next match (older), previous",       Help,   &[]),
     bind(&[C('N')],                    Action::SearchNewer,            "previous",  "next match (older), previous",       Help,   &[]),
     bind(&[Key::Esc],                  Action::Close,                  "close",     "close what is open (q too)",         Help,   &[]),
+    bind(&[Key::Tab],                  Action::FocusNext,              "next pane", "focus: next pane (log, streams, calls), previous", Help, &[]),
+    bind(&[Key::BackTab],              Action::FocusPrev,              "prev pane", "focus: next pane (log, streams, calls), previous", Help, &[]),
+    bind(&[Key::Enter],                Action::Zoom,                   "zoom",      "details of the selected stream or call", Help, &[]),
 ];
 
 /// What `key` does on the dashboard.

@@ -10,10 +10,13 @@ pub mod call;
 pub mod calls;
 pub mod command;
 pub mod dialog;
+pub mod focus;
 pub mod keys;
 pub mod log;
 pub mod log_view;
+pub mod mouse;
 pub mod network;
+pub mod summary;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -143,6 +146,8 @@ pub struct App {
     pub log: LogRing,
     /// Where the log is scrolled to and what is searched in it.
     pub log_view: LogView,
+    /// Which pane has the keys, and what is selected (see [`focus`]).
+    pub focus: focus::Focus,
     pub uploads: Vec<Upload>,
     pub dialog: Option<Dialog>,
     /// The file browser, kept between openings so it remembers where it was.
@@ -175,6 +180,7 @@ impl App {
             pending: Vec::new(),
             log: LogRing::default(),
             log_view: LogView::default(),
+            focus: focus::Focus::default(),
             uploads: Vec::new(),
             dialog: None,
             browser: None,
@@ -261,23 +267,28 @@ impl App {
         }
     }
 
+    /// The totals in one short line (it fits 80 columns with the log's time and tag).
     pub fn stats_line(&self) -> String {
-        format!(
-            "statistics: {} RTP packets received, {} bytes of audio captured ({:.1} s), {} packets/s, {} malformed frames",
+        let mut s = format!(
+            "statistics: {} RTP packets, {} pkt/s, {:.1} s of audio ({})",
             self.rtp.packets,
-            self.capture.len(),
-            self.capture.seconds(),
             self.rtp.pps,
-            self.rtp.malformed
-        )
+            self.capture.seconds(),
+            crate::client::ui::size(self.capture.len() as u64)
+        );
+        if self.rtp.malformed > 0 {
+            s.push_str(&format!(", {} malformed", self.rtp.malformed));
+        }
+        s
     }
 
-    /// The full statistics of every stream, oldest first, for the log.
+    /// One short line per stream, oldest first, for the log (`4`); the zoom view (`Enter` on
+    /// the stream table) has every figure.
     pub fn stream_lines(&self) -> Vec<String> {
         if self.streams.is_empty() {
             return vec!["no RTP stream yet".into()];
         }
-        self.streams.iter().map(|s| s.summary(self.now)).collect()
+        self.streams.iter().map(|s| summary::StreamSummary::live(s, self.now).line()).collect()
     }
 
     /// True when audio arrived after the newest save (or there was no save).

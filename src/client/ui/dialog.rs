@@ -15,6 +15,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         // The search is typed in the footer row.
         None | Some(Dialog::Search { .. }) => {}
         Some(Dialog::Help) => help(theme, frame, area),
+        Some(Dialog::Zoom(zoom)) => super::zoom::render(app, *zoom, theme, frame, area),
         Some(Dialog::Confirm(ask)) => confirm(app, *ask, theme, frame, area),
         Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
         Some(Dialog::Dial { input, error }) => field(
@@ -114,7 +115,7 @@ fn browser_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// The help overlay, from the key table.
 fn help(theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows = crate::client::app::keys::help_rows();
-    let rect = centered(area, 56, rows.len() as u16 + 4);
+    let rect = centered(area, 74, rows.len() as u16 + 4);
     let mut lines: Vec<Line> = rows
         .into_iter()
         .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>18}  "), theme.key()), Span::raw(what)]))

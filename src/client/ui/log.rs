@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::Theme;
@@ -31,7 +31,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let scroll = app.log_view.scroll.min(out.len().saturating_sub(rows));
     let mut shown: Vec<Line> = out.into_iter().skip(scroll).take(rows).collect();
     shown.reverse();
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(title(app, scroll), theme.title()));
+    let focused = app.focus.pane == crate::client::app::focus::Pane::Log;
+    let block = super::pane_block(title(app, scroll), focused, theme);
     frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 

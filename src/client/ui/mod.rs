@@ -3,16 +3,20 @@
 mod dialog;
 pub mod fit;
 mod header;
+pub mod history;
+pub mod layout;
 mod log;
 pub mod rtp_pane;
 pub mod streams;
 pub mod theme;
+mod zoom;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 
+use crate::client::app::focus::{Area, ListRects, Pane, Rects};
 use crate::client::app::App;
 pub use theme::Theme;
 
@@ -29,53 +33,70 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!("sipdeck needs {MIN_WIDTH}x{MIN_HEIGHT}; q quits");
         frame.render_widget(Paragraph::new(msg), area);
+        app.focus.rects.set(Rects::default());
         return;
     }
     let [head, body, foot] =
         Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(5), Constraint::Length(1)]).areas(area);
     header::render(app, theme, frame, head);
-    if body.width >= WIDE {
-        wide_body(app, theme, frame, body);
-    } else {
-        narrow_body(app, theme, frame, body);
-    }
+    body_panes(app, theme, frame, body);
     footer(app, theme, frame, foot);
     dialog::render(app, theme, frame, area);
 }
 
-/// From this width on, the log gets a column of its own beside the streams and counters.
-pub const WIDE: u16 = 150;
+pub use layout::WIDE;
 
-/// Up to [`WIDE`]: the streams across the top, the counters and the log side by side under them.
-fn narrow_body(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
-    let [streams_area, body] = Layout::vertical([Constraint::Length(streams_height(app, body.height)), Constraint::Min(5)]).areas(body);
-    streams::render_streams(frame, streams_area, &app.streams, app.stream_clock(), theme);
-    let side = if body.width >= 100 { 38 } else { 30 };
-    let [left, right] = Layout::horizontal([Constraint::Length(side), Constraint::Min(10)]).areas(body);
-    rtp_pane::render(app, theme, frame, left);
-    log::render(app, theme, frame, right);
+/// The panes of the body, where [`layout::panes`] puts them; where the lists and the log
+/// went is reported to the app for the mouse.
+fn body_panes(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
+    let p = layout::panes(app, body);
+    let streams = streams_pane(app, theme, frame, p.streams);
+    let history = history::render(app, theme, frame, p.history);
+    rtp_pane::render(app, theme, frame, p.rtp);
+    log::render(app, theme, frame, p.log);
+    app.focus.rects.set(Rects { log: Some(area_of(p.log)), streams: Some(streams), history: Some(history) });
 }
 
-/// Wide: streams over counters on the left (the table gets its wider columns), the log the
-/// whole height on the right.
-fn wide_body(app: &App, theme: &Theme, frame: &mut Frame, body: Rect) {
-    let left_w = (body.width * 11 / 20).max(100);
-    let [left, right] = Layout::horizontal([Constraint::Length(left_w), Constraint::Min(40)]).areas(body);
-    let [streams_area, counters] =
-        Layout::vertical([Constraint::Length(streams_height(app, left.height)), Constraint::Min(5)]).areas(left);
-    streams::render_streams(frame, streams_area, &app.streams, app.now, theme);
-    rtp_pane::render(app, theme, frame, counters);
-    log::render(app, theme, frame, right);
-}
-
-/// Rows for the stream table: the rows its streams need (at most a third of the body), and
-/// never so many that the counters and the log get fewer than 8.
-fn streams_height(app: &App, body: u16) -> u16 {
-    let want = match app.streams.len() {
-        0 => 3,
-        n => 2 + 1 + n as u16 + 2,
+/// The stream table of the selected call, or of the current one.
+fn streams_pane(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> ListRects {
+    let rows = app.shown_streams();
+    let focused = app.focus.pane == Pane::Streams;
+    let count = if rows.len() > 1 { format!(" ({})", rows.len()) } else { String::new() };
+    if let Some(r) = app.selected_call() {
+        let number = r.number.as_ref().map(|n| n.to_string()).unwrap_or_else(|| "-".into());
+        let title = format!(" RTP streams{count} of the call at {} with {number}, ended ", r.started.format("%H:%M:%S"));
+        let score = r.score.map(|s| format!(", R {:.1} MOS {:.2}", s.r, s.mos)).unwrap_or_default();
+        let notes = vec![
+            Line::from(format!("{}, talk time {}{score}", r.result.label(), clock(r.duration))),
+            Line::from(Span::styled("Esc: back to the current call; Enter on a row: details", theme.dim())),
+        ];
+        let view = streams::StreamsView { rows: &rows, selected: app.focus.stream, focused, title, live: None, notes, now: app.now };
+        return streams::render(frame, area, &view, theme);
+    }
+    let ended = !rows.is_empty() && !app.stall_alarms();
+    let title = format!(" RTP streams{count}{} ", if ended { ", call ended" } else { "" });
+    // Rate and level under the table: of the selected stream, else the newest.
+    let live = match app.focus.stream {
+        Some(i) => app.streams.iter().nth(i),
+        None => app.streams.newest(),
     };
-    want.min((body / 3).max(6)).min(body.saturating_sub(8)).max(3)
+    let view = streams::StreamsView { rows: &rows, selected: app.focus.stream, focused, title, live, notes: vec![], now: app.stream_clock() };
+    streams::render(frame, area, &view, theme)
+}
+
+/// A pane's frame; the focused pane's is thick and coloured, so focus shows without colour.
+pub fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
+    let block = Block::default().borders(Borders::ALL);
+    if focused {
+        block.border_type(BorderType::Thick).border_style(theme.key()).title(Span::styled(title, theme.key()))
+    } else {
+        block.title(Span::styled(title, theme.title()))
+    }
+}
+
+/// A ratatui rectangle as the app's neutral one.
+pub fn area_of(r: Rect) -> Area {
+    Area { x: r.x, y: r.y, width: r.width, height: r.height }
 }
 
 /// The key hints, from the key table; or the search being typed.

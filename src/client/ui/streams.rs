@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, LineGauge, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Cell, LineGauge, Paragraph, Row, Sparkline, Table};
 use ratatui::Frame;
 
-use crate::core::rtp::Codec;
-use crate::core::stats::stream::{dbfs, Media};
-use crate::core::stats::{StreamSet, StreamStats};
+use crate::client::app::focus::ListRects;
+use crate::client::app::summary::{codec_label, Last, StreamSummary};
 use crate::client::ui::fit;
 use crate::client::ui::theme::Theme;
+use crate::core::stats::stream::{dbfs, Media};
+use crate::core::stats::{StreamSet, StreamStats};
 
 /// Lowest level the meter shows; quieter reads as an empty bar.
 const METER_FLOOR_DBFS: f32 = -60.0;
@@ -60,45 +61,96 @@ fn columns_for(width: u16) -> Vec<usize> {
     cols
 }
 
-/// Draw the stream pane into `area`.
+/// What the stream pane shows: its rows, the selection, and what goes under the table.
+pub struct StreamsView<'a> {
+    pub rows: &'a [StreamSummary],
+    /// The selected row; `None` follows the newest.
+    pub selected: Option<usize>,
+    pub focused: bool,
+    pub title: String,
+    /// A live stream whose packets/s and level are drawn under the table; without one,
+    /// `notes` are drawn there.
+    pub live: Option<&'a StreamStats>,
+    pub notes: Vec<Line<'a>>,
+    pub now: Instant,
+}
+
+/// Draw the stream pane of a bare stream set, all live (the set's own test and benches).
 pub fn render_streams(f: &mut Frame, area: Rect, streams: &StreamSet, now: Instant, theme: &Theme) {
+    let rows: Vec<StreamSummary> = streams.iter().map(|s| StreamSummary::live(s, now)).collect();
     let title = match streams.len() {
         0 | 1 => " RTP streams ".to_string(),
         n => format!(" RTP streams ({n}) "),
     };
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
+    let view = StreamsView { rows: &rows, selected: None, focused: false, title, live: streams.newest(), notes: vec![], now };
+    render(f, area, &view, theme);
+}
+
+/// Draw the stream pane into `area`; returns where its rows went (for the mouse).
+pub fn render(f: &mut Frame, area: Rect, view: &StreamsView, theme: &Theme) -> ListRects {
+    let block = super::pane_block(view.title.clone(), view.focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(newest) = streams.newest() else {
+    let mut rects = ListRects { area: super::area_of(area), ..Default::default() };
+    if view.rows.is_empty() {
         f.render_widget(Paragraph::new(Span::styled("no RTP received yet", theme.dim())), inner);
-        return;
-    };
+        return rects;
+    }
     // The table takes the rows it needs (header included), the two lines under it follow.
-    let table_rows = (streams.len() as u16 + 1).min(inner.height.saturating_sub(2)).max(2);
-    let [table_area, history_area, level_area, _] = Layout::vertical([
+    let table_rows = (view.rows.len() as u16 + 1).min(inner.height.saturating_sub(2)).max(2);
+    let [table_area, under1, under2, _] = Layout::vertical([
         Constraint::Length(table_rows),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
     ])
     .areas(inner);
-    render_table(f, table_area, streams, newest.ssrc, now, theme);
-    render_history(f, history_area, newest, now, theme);
-    render_level(f, level_area, newest, now, theme);
+    let (offset, shown) = render_table(f, table_area, view, theme);
+    rects.first_row = table_area.y + 1;
+    rects.offset = offset;
+    rects.shown = shown;
+    match view.live {
+        Some(s) => {
+            render_history(f, under1, s, view.now, theme);
+            render_level(f, under2, s, view.now, theme);
+        }
+        None => {
+            let w = inner.width as usize;
+            for (line, at) in view.notes.iter().zip([under1, under2]) {
+                f.render_widget(Paragraph::new(fit::line_end(line.clone(), w)), at);
+            }
+        }
+    }
+    rects
 }
 
-fn render_table(f: &mut Frame, area: Rect, streams: &StreamSet, newest: u32, now: Instant, theme: &Theme) {
-    // The newest streams are the ones worth the rows when not all fit.
+/// The first row shown and how many, so that the selection (or the newest) is in view.
+pub fn window(len: usize, fit: usize, selected: Option<usize>) -> (usize, usize) {
+    let offset = match selected {
+        Some(i) if i < len => i.saturating_sub(fit.saturating_sub(1)).min(len.saturating_sub(fit)),
+        _ => len.saturating_sub(fit),
+    };
+    (offset, fit.min(len - offset.min(len)))
+}
+
+fn render_table(f: &mut Frame, area: Rect, view: &StreamsView, theme: &Theme) -> (usize, usize) {
     let rows_fit = area.height.saturating_sub(1) as usize;
-    let skip = streams.len().saturating_sub(rows_fit);
+    let (offset, shown) = window(view.rows.len(), rows_fit, view.selected);
     let cols = columns_for(area.width);
-    let rows = streams.iter().skip(skip).map(|s| {
-        let mut cells: Vec<Option<Cell>> = stream_row(s, s.ssrc == newest, now, theme).into_iter().map(Some).collect();
-        Row::new(cols.iter().map(|&i| cells[i].take().unwrap_or_default()).collect::<Vec<_>>())
+    let newest = view.rows.len() - 1;
+    let rows = view.rows.iter().enumerate().skip(offset).take(shown).map(|(i, s)| {
+        let mut cells: Vec<Option<Cell>> = stream_row(s, i == newest, theme).into_iter().map(Some).collect();
+        let row = Row::new(cols.iter().map(|&c| cells[c].take().unwrap_or_default()).collect::<Vec<_>>());
+        if view.selected == Some(i) {
+            row.style(theme.selected())
+        } else {
+            row
+        }
     });
     let header = Row::new(cols.iter().map(|&i| Cell::from(HEADER[i]))).style(theme.title());
     let widths = widen(&cols, area.width);
     f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    (offset, shown)
 }
 
 /// The columns' widths, with the room a wide pane has left shared out (up to double each),
@@ -110,45 +162,36 @@ fn widen(cols: &[usize], width: u16) -> Vec<Constraint> {
     base.iter().map(|&n| Constraint::Length(n + extra.min(n))).collect()
 }
 
-fn stream_row<'a>(s: &StreamStats, newest: bool, now: Instant, theme: &Theme) -> [Cell<'a>; 13] {
-    let lost = s.lost();
-    let pct = s.lost_percent();
-    let lost_style = match lost {
+fn stream_row<'a>(s: &StreamSummary, newest: bool, theme: &Theme) -> [Cell<'a>; 13] {
+    let lost_style = match s.lost {
         0 => Style::new(),
-        _ if pct >= BAD_LOSS_PERCENT => theme.bad(),
+        _ if s.lost_percent >= BAD_LOSS_PERCENT => theme.bad(),
         _ => theme.warn(),
     };
-    let stalled = s.stalled(now);
-    let last_style = if stalled { theme.bad() } else { Style::new() };
+    let (last, last_style) = match s.last {
+        Last::Ago { since, stalled } => (age(since, stalled), if stalled { theme.bad() } else { Style::new() }),
+        Last::Ended => ("ended".to_string(), theme.dim()),
+    };
     let ssrc_style = if newest { theme.accent() } else { Style::new() };
-    let cells = [
+    [
         Cell::from(format!("{:#010x}", s.ssrc)).style(ssrc_style),
-        Cell::from(codec_label(s.codec())),
-        Cell::from(format!("{}-{}", s.seq.first_seq(), s.seq.highest_seq())),
+        Cell::from(codec_label(s.codec)),
+        Cell::from(format!("{}-{}", s.first_seq, s.highest_seq)),
         Cell::from(fit::count(s.packets, 6)),
-        Cell::from(fit::count(s.expected(), 6)),
-        Cell::from(format!("{lost} {pct:.1}%")).style(lost_style),
-        Cell::from(s.duplicates.to_string()),
-        Cell::from(s.out_of_order.to_string()),
-        Cell::from(fit::millis(s.jitter.millis(), 2, 6)),
-        Cell::from(fit::millis(s.max_delta.as_secs_f64() * 1000.0, 1, 6)),
-        Cell::from(s.pps.to_string()),
-        Cell::from(format!("{:.1}", s.kbit_per_s())),
-        Cell::from(age(s.since_last(now), stalled)).style(last_style),
-    ];
-    cells
-}
-
-/// Short enough for the codec column; the log carries the full name.
-fn codec_label(c: Codec) -> String {
-    match c {
-        Codec::TelephoneEvent => "event".into(),
-        other => other.name(),
-    }
+        Cell::from(fit::count(s.expected, 6)),
+        Cell::from(format!("{} {:.1}%", fit::count(s.lost, 5), s.lost_percent)).style(lost_style),
+        Cell::from(fit::count(s.duplicates, 4)),
+        Cell::from(fit::count(s.out_of_order, 4)),
+        Cell::from(fit::millis(s.jitter_ms, 2, 6)),
+        Cell::from(fit::millis(s.max_delta_ms, 1, 6)),
+        Cell::from(fit::count(s.pps, 5)),
+        Cell::from(fit::millis(s.kbit_s, 1, 5)),
+        Cell::from(last).style(last_style),
+    ]
 }
 
 /// Time since the last packet; a stalled stream is marked so it reads without colour too.
-fn age(d: Duration, stalled: bool) -> String {
+pub fn age(d: Duration, stalled: bool) -> String {
     let secs = d.as_secs_f64();
     let mark = if stalled { "!" } else { "" };
     if secs < 10.0 {
