@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # CPU of the dashboard, idle or during a 50-packet/s call: the demo peer runs as its own
 # process, the dashboard runs in tmux at 80x24, and the client's utime+stime is read from
-# /proc over SECS seconds.  Usage: scripts/cpu.sh [idle|call] [SECS]   (after cargo build --release)
+# /proc over SECS seconds.  Usage: scripts/cpu.sh [idle|call] [SECS]   (after cargo build --release;
+# BIN=path measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$PWD/target/release/sipdeck
+BIN=${BIN:-$PWD/target/release/sipdeck}
 MODE=${1:-idle}; SECS=${2:-20}
 PORT=$((20000 + RANDOM % 20000))
 DIR=$(mktemp -d)

@@ -4,10 +4,11 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
-use sipdeck::client::app::{App, AppConfig, RecordFormat, SaveCalls};
-use sipdeck::client::net::NetConfig;
+use sipdeck::client::app::{App, RecordFormat, SaveCalls};
+use sipdeck::client::config::{ConfigFile, Flags, Target};
 use sipdeck::core::protocol::{Number, DEFAULT_NUMBER};
 
 #[derive(Debug, Parser)]
@@ -26,6 +27,15 @@ enum Cmd {
     Gateway(sipdeck::server::gateway::GatewayArgs),
     /// Run the embedded demo peer on its own, for other clients (e.g. the reference Python client).
     DemoServer(DemoServerArgs),
+    /// Print the config file in use (and its profiles) and a commented example.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+struct ConfigArgs {
+    /// Read this config file instead of the one in the platform's config folder.
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +85,16 @@ struct ClientArgs {
     /// log and lists under the pointer and a click selects a row and focuses its pane.
     #[arg(long)]
     no_mouse: bool,
+    /// Token sent as `Authorization: Bearer <token>` on the WebSocket handshake.
+    #[arg(long, env = "SIPDECK_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Use this profile of the config file (else its `default` profile, if any).
+    #[arg(long)]
+    profile: Option<String>,
+    /// Read this config file instead of the one in the platform's config folder
+    /// (`sipdeck config` prints its path).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -95,7 +115,8 @@ fn parse_number(s: &str) -> Result<Number, String> {
 }
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match cli.command {
         Some(Cmd::Gateway(args)) => {
@@ -106,8 +127,22 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             sipdeck::server::logs::init(args.log_format);
             rt.block_on(demo_server(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
+        Some(Cmd::Config(args)) => {
+            match ConfigFile::load(args.config.as_deref()) {
+                Ok(file) => print!("{}", sipdeck::client::config::describe(&file)),
+                Err(e) => return Ok(bad_config(e)),
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         None => {
-            let result = rt.block_on(client(cli.client));
+            // A bad config file stops us before the terminal is touched.
+            let settings = match ConfigFile::load(cli.client.config.as_deref()).and_then(|f| f.select(cli.client.profile.as_deref())) {
+                Ok(s) => s,
+                Err(e) => return Ok(bad_config(e)),
+            };
+            let flags = given_flags(&cli.client, &matches);
+            let resolved = sipdeck::client::config::Resolved::resolve(flags, &settings);
+            let result = rt.block_on(client(resolved, cli.client.plain, cli.client.no_mouse));
             // Dropping the runtime would wait for every blocking task, and a file browser
             // read stuck on a dead network drive (or a FIFO) may never end. Uploads and saves
             // were waited for already.
@@ -137,46 +172,56 @@ async fn demo_server(args: DemoServerArgs) -> anyhow::Result<()> {
     }
 }
 
+/// A config file that cannot be used: said on stderr, exit status 2 (as for a bad flag).
+fn bad_config(e: sipdeck::client::config::ConfigError) -> std::process::ExitCode {
+    eprintln!("sipdeck: {e}");
+    std::process::ExitCode::from(2)
+}
+
+/// The flags the user gave (clap's defaults are not "given": the config file fills those).
+fn given_flags(a: &ClientArgs, m: &ArgMatches) -> Flags {
+    let given = |id: &str| matches!(m.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
+    Flags {
+        server: given("server").then(|| a.server.clone()),
+        port: given("port").then_some(a.port),
+        url: a.url.clone(),
+        demo: a.demo,
+        token: a.token.clone(),
+        ca_file: a.ca_file.clone(),
+        number: given("number").then(|| a.number.clone()),
+        record_dir: given("record_dir").then(|| a.record_dir.clone()),
+        wav_dir: given("wav_dir").then(|| a.wav_dir.clone()),
+        record_format: given("record_format").then_some(a.record_format),
+        save_calls: a.save_calls,
+        log_file: a.log_file.clone(),
+    }
+}
+
 /// Run the dashboard or line mode; line mode's exit status says whether a command failed.
-async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
+async fn client(cfg: sipdeck::client::config::Resolved, plain: bool, no_mouse: bool) -> anyhow::Result<std::process::ExitCode> {
+    cfg.check()?;
     // Keep the demo peer alive for the whole session.
-    let demo = if args.demo { Some(sipdeck::server::demo::start(Default::default()).await?) } else { None };
-    let url = match (&demo, &args.url) {
+    let demo = if cfg.target == Target::Demo { Some(sipdeck::server::demo::start(Default::default()).await?) } else { None };
+    let url = match (&demo, &cfg.target) {
         (Some(d), _) => d.url(),
-        (None, Some(u)) => u.clone(),
-        (None, None) => format!("ws://{}:{}", bracket_v6(&args.server), args.port),
+        (None, Target::Url(u)) => u.clone(),
+        (None, Target::Demo) => unreachable!("the demo peer was started"),
     };
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
         anyhow::bail!("--url must start with ws:// or wss:// (got {url})");
     }
-    if !args.record_dir.is_dir() {
-        anyhow::bail!("--record-dir {} is not a folder", args.record_dir.display());
-    }
-    if !args.wav_dir.is_dir() {
-        anyhow::bail!("--wav-dir {} is not a folder", args.wav_dir.display());
-    }
-    let cfg = AppConfig {
-        url: url.clone(),
-        default_number: args.number,
-        record_dir: args.record_dir,
-        record_format: args.record_format,
-        wav_dir: args.wav_dir,
-        save_calls: args.save_calls.unwrap_or(SaveCalls::Off),
-    };
-    let mut app = App::new(cfg, std::time::Instant::now());
+    let mut app = App::new(cfg.app_config(&url), std::time::Instant::now());
     if demo.is_some() {
         app.log(sipdeck::client::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
     }
-    let mut net = NetConfig::new(url);
-    if let Some(ca) = &args.ca_file {
-        net.tls = Some(sipdeck::client::net::client_config_with_ca(ca)?);
-    }
-    let (kept, failed) = if args.plain || !std::io::stdout().is_terminal() {
-        let end = sipdeck::client::line::run(app, net, args.log_file.as_deref()).await?;
+    let net = cfg.net_config(&url)?;
+    let log_file = cfg.log_file.as_deref();
+    let (kept, failed) = if plain || !std::io::stdout().is_terminal() {
+        let end = sipdeck::client::line::run(app, net, log_file).await?;
         (end.kept, end.failed)
     } else {
-        let mouse = if args.no_mouse { sipdeck::client::tui::MouseMode::Off } else { sipdeck::client::tui::MouseMode::On };
-        (sipdeck::client::tui::run(app, net, args.log_file.as_deref(), mouse).await?, 0)
+        let mouse = if no_mouse { sipdeck::client::tui::MouseMode::Off } else { sipdeck::client::tui::MouseMode::On };
+        (sipdeck::client::tui::run(app, net, log_file, mouse).await?, 0)
     };
     if let Some(spill) = kept {
         eprintln!(
@@ -185,12 +230,4 @@ async fn client(args: ClientArgs) -> anyhow::Result<std::process::ExitCode> {
         );
     }
     Ok(if failed > 0 { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
-}
-
-fn bracket_v6(host: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod config;
 pub mod files;
 pub mod line;
 pub mod net;

@@ -54,6 +54,11 @@ async fn try_connect(cfg: &NetConfig, with_subprotocol: bool) -> Result<Ws, tung
     if with_subprotocol {
         req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(SUBPROTOCOL));
     }
+    if let Some(token) = &cfg.token {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| tungstenite::Error::Url(tungstenite::error::UrlError::UnableToConnect("the token is not a valid header value".into())))?;
+        req.headers_mut().insert("Authorization", value);
+    }
     let connector = cfg.tls.clone().map(tokio_tungstenite::Connector::Rustls);
     let fut = tokio_tungstenite::connect_async_tls_with_config(req, Some(ws_config()), true, connector);
     match tokio::time::timeout(cfg.connect_timeout, fut).await {

@@ -41,6 +41,9 @@ pub struct NetConfig {
     pub backoff: Option<Backoff>,
     /// TLS settings for wss:// (e.g. a private CA); the web PKI roots when `None`.
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Sent as `Authorization: Bearer <token>` on the handshake (sipdeck's own extension;
+    /// servers that do not check it ignore the header).
+    pub token: Option<String>,
 }
 
 impl NetConfig {
@@ -52,6 +55,7 @@ impl NetConfig {
             connect_timeout: Duration::from_secs(10),
             backoff: Some(Backoff::default()),
             tls: None,
+            token: None,
         }
     }
 }
