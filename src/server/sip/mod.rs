@@ -7,6 +7,7 @@ pub mod call;
 pub mod icmp;
 pub mod ports;
 pub mod rtp;
+pub mod rtp_batch;
 pub mod sdp;
 
 use std::time::Duration;
