@@ -10,7 +10,7 @@
 //! `cargo bench --bench gateway_load -- 100 400 1000` (default: all three);
 //! GATEWAY_LOAD_SECS (default 15) is the measured window, after 2 s of warm-up;
 //! GATEWAY_LOAD_PERF="record -F 499 -g -o perf.data" runs `perf <that> -p <gateway>` over
-//! the window.
+//! the window; GATEWAY_LOAD_BIN=path runs that gateway binary instead of this build's.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -149,7 +149,9 @@ fn free_tcp_port() -> u16 {
 
 fn spawn_gateway(ws_port: u16, sip_target: SocketAddr, store: &std::path::Path) -> Child {
     let first = 40000 + 2 * (std::process::id() as u16 % 1000);
-    Command::new(env!("CARGO_BIN_EXE_sipdeck"))
+    // GATEWAY_LOAD_BIN: another build to compare with (a copy of an older one).
+    let bin = std::env::var("GATEWAY_LOAD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sipdeck").to_string());
+    Command::new(bin)
         .args(["gateway", "--listen", &format!("127.0.0.1:{ws_port}"), "--sip-target", &sip_target.to_string()])
         .args(["--sip-listen", "127.0.0.1:0", "--rtp-ports", &format!("{first}-{}", first + 9000)])
         .args(["--max-clients", "5000", "--max-clients-per-ip", "5000", "--ws-ping", "0", "--rtp-timeout", "0"])

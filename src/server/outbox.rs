@@ -172,17 +172,49 @@ where
                 break;
             }
             item = queue.recv() => match item {
-                Some(Outgoing::Frame(text)) => if sink.send(Message::text(text)).await.is_err() { return WriterEnd::Lost },
-                Some(Outgoing::Ping) => if sink.send(Message::Ping(Default::default())).await.is_err() { return WriterEnd::Lost },
-                // Dropping the sink (and, with it, the session's half) closes the socket
-                // with no close frame.
-                Some(Outgoing::Abort) => return WriterEnd::Lost,
+                Some(item) => if let Err(end) = write_batch(&mut sink, item, &mut queue).await { return end },
                 None => break,
             },
         }
     }
     let _ = sink.close().await;
     WriterEnd::Closed
+}
+
+/// Most frames written in one go (one flush: one write to the socket).
+const BATCH_FRAMES: usize = 64;
+
+/// `first` and whatever else is queued already, fed to the socket and flushed once: a
+/// client that fell behind catches up in a few writes rather than one per frame.
+async fn write_batch<S>(sink: &mut S, first: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> Result<(), WriterEnd>
+where
+    S: Sink<Message> + Unpin,
+{
+    feed(sink, first).await?;
+    for _ in 1..BATCH_FRAMES {
+        match queue.try_recv() {
+            Ok(next) => feed(sink, next).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await.map_err(|_| WriterEnd::Lost)
+}
+
+async fn feed<S>(sink: &mut S, item: Outgoing) -> Result<(), WriterEnd>
+where
+    S: Sink<Message> + Unpin,
+{
+    let msg = match item {
+        Outgoing::Frame(text) => Message::text(text),
+        Outgoing::Ping => Message::Ping(Default::default()),
+        // What came before still goes out; then dropping the sink (and, with it, the
+        // session's half) closes the socket with no close frame.
+        Outgoing::Abort => {
+            let _ = sink.flush().await;
+            return Err(WriterEnd::Lost);
+        }
+    };
+    sink.feed(msg).await.map_err(|_| WriterEnd::Lost)
 }
 
 #[cfg(test)]
@@ -194,6 +226,52 @@ mod tests {
             Outgoing::Frame(t) => t,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A sink that records what is written and how often it is flushed.
+    #[derive(Default)]
+    struct Recorder {
+        fed: Vec<Message>,
+        flushes: Vec<usize>,
+    }
+
+    impl Sink<Message> for Recorder {
+        type Error = std::convert::Infallible;
+        fn poll_ready(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn start_send(mut self: std::pin::Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+            self.fed.push(item);
+            Ok(())
+        }
+        fn poll_flush(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            let n = self.fed.len();
+            self.flushes.push(n);
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_frames_go_out_in_order_with_one_flush_per_batch() {
+        let (out, rx) = ClientOutbox::new();
+        let (_close_tx, close_rx) = mpsc::channel(1);
+        for i in 0..100 {
+            out.rtp(format!("RTP:{i:02x}"));
+        }
+        out.ping();
+        out.line("Call ended").await;
+        drop(out);
+        let mut sink = Recorder::default();
+        assert_eq!(write_frames(&mut sink, rx, close_rx).await, WriterEnd::Closed);
+        let mut want: Vec<Message> = (0..100).map(|i| Message::text(format!("RTP:{i:02x}"))).collect();
+        want.push(Message::Ping(Default::default()));
+        want.push(Message::text("Call ended"));
+        assert_eq!(sink.fed, want);
+        // 102 queued frames: two batches (64 + 38), each flushed once.
+        assert_eq!(sink.flushes, [64, 102]);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ pub mod dtmf;
 pub mod icmp;
 pub mod ports;
 pub mod rtp;
+pub mod rtp_batch;
 pub mod sdp;
 
 use std::time::Duration;

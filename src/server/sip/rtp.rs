@@ -1,6 +1,7 @@
-//! The RTP side of a SIP call: one UDP socket from the configured port range, a task that
-//! forwards the far end's RTP packets to the client as they arrive (and drops everyone
-//! else's), and PLAY_WAV pacing (160-byte G.711 payloads every 20 ms, in the answer's law).
+//! The RTP side of a SIP call: one UDP socket from the configured port range, whose far-end
+//! packets go to the client as they arrive (received by the shared intake thread,
+//! `rtp_batch`; everyone else's are dropped), and PLAY_WAV pacing (160-byte G.711 payloads
+//! every 20 ms, in the answer's law).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,11 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
-use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 use super::ports::{PortPool, PortRange};
-use crate::core::protocol::encode_rtp;
+use super::rtp_batch::{rtp_frame, Intake, Registration, RtpSocket};
 use crate::core::rtp;
 use crate::server::media::{Codec, RtpPacketiser, PACKET_INTERVAL, SAMPLES_PER_PACKET};
 use crate::server::metrics::RtpMeter;
@@ -24,6 +24,8 @@ pub enum RtpError {
     NoPort { range: PortRange, ip: IpAddr },
     #[error("the far end's audio address is not known yet")]
     NoRemote,
+    #[error("RTP socket: {0}")]
+    Socket(#[from] std::io::Error),
 }
 
 /// Whose RTP a call accepts.
@@ -77,13 +79,14 @@ struct Heard {
 
 /// The RTP of one call.
 pub struct CallRtp {
-    socket: Arc<UdpSocket>,
+    socket: Arc<RtpSocket>,
     local: SocketAddr,
     far: Arc<Mutex<FarEnd>>,
     heard: Arc<Heard>,
     codec: Codec,
     clock: Arc<Mutex<RtpPacketiser>>,
-    forwarder: JoinHandle<()>,
+    /// Receiving stops when this is dropped.
+    _intake: Registration,
     player: Option<JoinHandle<()>>,
     meter: RtpMeter,
 }
@@ -91,15 +94,18 @@ pub struct CallRtp {
 impl CallRtp {
     /// Bind a port and start forwarding what the far end sends to `out`.
     pub async fn open(pool: &PortPool, out: ClientOutbox, sources: RtpSources) -> Result<CallRtp, RtpError> {
-        let socket = Arc::new(pool.bind().await?);
+        // Out of the runtime's epoll set (which would wake a runtime thread per packet) and
+        // into the intake's.
+        let socket = Arc::new(RtpSocket::new(pool.bind().await?.into_std()?));
         let local = socket.local_addr().map_err(|_| RtpError::NoPort { range: pool.range, ip: pool.ip })?;
         let far = Arc::new(Mutex::new(FarEnd::default()));
         let heard = Arc::new(Heard { opened: Instant::now(), last_ms: AtomicU64::new(0), foreign: AtomicU64::new(0) });
         let meter = out.meter().clone();
-        let forwarder = tokio::spawn(forward(socket.clone(), far.clone(), sources, heard.clone(), out));
+        let forward = Forwarder { far: far.clone(), sources, heard: heard.clone(), out };
+        let intake = Intake::get().register(socket.clone(), Box::new(move |packet, from| forward.take(packet, from)))?;
         let codec = Codec::Pcmu;
         let clock = Arc::new(Mutex::new(RtpPacketiser::random(codec.payload_type())));
-        Ok(CallRtp { socket, local, far, heard, codec, clock, forwarder, player: None, meter })
+        Ok(CallRtp { socket, local, far, heard, codec, clock, _intake: intake, player: None, meter })
     }
 
     pub fn local_port(&self) -> u16 {
@@ -165,7 +171,6 @@ impl CallRtp {
 
 impl Drop for CallRtp {
     fn drop(&mut self) {
-        self.forwarder.abort();
         if let Some(p) = self.player.take() {
             p.abort();
         }
@@ -181,42 +186,39 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Every valid RTP packet from the far end goes to the client whole, in arrival order;
-/// anything else (another source, not RTP) is dropped, and other sources are counted.
-async fn forward(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, sources: RtpSources, heard: Arc<Heard>, out: ClientOutbox) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let (n, from) = match socket.recv_from(&mut buf).await {
-            Ok(r) => r,
-            // ICMP errors from an earlier send surface here on some systems; keep going.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "RTP socket closed");
-                return;
-            }
-        };
-        let packet = &buf[..n];
+/// What a call does with the packets the intake receives on its socket.
+struct Forwarder {
+    far: Arc<Mutex<FarEnd>>,
+    sources: RtpSources,
+    heard: Arc<Heard>,
+    out: ClientOutbox,
+}
+
+impl Forwarder {
+    /// Every valid RTP packet from the far end goes to the client whole, in arrival order;
+    /// anything else (another source, not RTP) is dropped, and other sources are counted.
+    fn take(&self, packet: &[u8], from: SocketAddr) {
         if rtp::parse(packet).is_err() {
-            continue; // not RTP (STUN, RTCP muxed, garbage): nothing the client can use
+            return; // not RTP (STUN, RTCP muxed, garbage): nothing the client can use
         }
-        if !lock(&far).admit(from, sources) {
-            out.meter().foreign_source.inc();
-            let dropped = heard.foreign.fetch_add(1, Ordering::Relaxed) + 1;
+        if !lock(&self.far).admit(from, self.sources) {
+            self.out.meter().foreign_source.inc();
+            let dropped = self.heard.foreign.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(%from, dropped, "RTP from a source that is not the far end: dropped");
             }
-            continue;
+            return;
         }
-        let ms = heard.opened.elapsed().as_millis().max(1) as u64;
-        heard.last_ms.store(ms, Ordering::Relaxed);
-        out.rtp(encode_rtp(packet));
+        let ms = self.heard.opened.elapsed().as_millis().max(1) as u64;
+        self.heard.last_ms.store(ms, Ordering::Relaxed);
+        self.out.rtp(rtp_frame(packet));
     }
 }
 
 /// Send `audio` as 20 ms packets on a fixed schedule: packet `n` is due at
 /// `start + n * 20 ms`, so a late wake-up is caught up rather than drifting. Each goes to
 /// where the far end is now (it may latch or move during a playback).
-async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<RtpPacketiser>>, codec: Codec, audio: Vec<u8>, meter: RtpMeter) {
+async fn pace(socket: Arc<RtpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<RtpPacketiser>>, codec: Codec, audio: Vec<u8>, meter: RtpMeter) {
     let mut ticks = tokio::time::interval(PACKET_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut packet = Vec::with_capacity(rtp::HEADER_LEN + SAMPLES_PER_PACKET);
@@ -236,7 +238,7 @@ async fn pace(socket: Arc<UdpSocket>, far: Arc<Mutex<FarEnd>>, clock: Arc<Mutex<
 /// far end and the clock its audio uses, so sequence numbers and SSRC continue.
 #[derive(Clone)]
 pub struct RtpOutlet {
-    socket: Arc<UdpSocket>,
+    socket: Arc<RtpSocket>,
     far: Arc<Mutex<FarEnd>>,
     clock: Arc<Mutex<RtpPacketiser>>,
 }
@@ -267,8 +269,10 @@ impl RtpOutlet {
 mod tests {
     use super::*;
     use crate::core::audio::{ALAW_SILENCE, ULAW_SILENCE};
+    use crate::core::protocol::encode_rtp;
     use crate::core::rtp::RtpHeader;
     use crate::server::outbox::Outgoing;
+    use tokio::net::UdpSocket;
 
     #[tokio::test]
     async fn plays_paced_pcmu_with_a_continuous_stream() {
