@@ -155,15 +155,16 @@ fn a_panic_restores_the_terminal() {
     assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
 }
 
-/// At 200x60 the log stands beside the streams; `/` searches it and `n` steps to an older
-/// match; Esc clears the search.
+/// At 200x60 the counters stand beside the streams and the log beside the history; `/`
+/// searches the log and `n` steps to an older match; Esc clears the search.
 #[test]
 fn wide_layout_and_log_search() {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 200, 60, &[]);
     t.wait_for("connection", WAIT, connected);
     let s = t.screen();
-    assert!(s.lines().any(|l| l.contains("RTP streams") && l.contains("Log (")), "log beside the streams:\n{s}");
+    assert!(s.lines().any(|l| l.contains("RTP streams") && l.contains("┌ RTP ─")), "counters beside the streams:\n{s}");
+    assert!(s.lines().any(|l| l.starts_with('│') && l.contains("Log (")), "log beside the history:\n{s}");
     t.keys(&["/"]);
     for c in ["c", "o", "n", "n"] {
         t.keys(&[c]);

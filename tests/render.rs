@@ -210,3 +210,117 @@ fn text_is_cut_with_an_ellipsis_and_numbers_whole() {
     assert!(s.contains("(r: now): connection reset by the …│"), "{s}");
     assert!(s.contains("Saved     rtp_captu…ffix.wav│"), "{s}");
 }
+
+/// Two ended calls: one answered with two streams (the second lossy) and saved, one
+/// refused busy; then a third call up with one live stream.
+fn with_history(t0: Instant) -> App {
+    use sipdeck::client::app::IoEvent;
+    use sipdeck::core::protocol::ClientMsg;
+    let mut a = app(t0);
+    a.on_net(NetEvent::Connected { subprotocol: true }, t0);
+    let packets = |a: &mut App, ssrc: u32, n: u32, skip: u32, start: Duration| {
+        for i in (0..n).filter(|i| skip == 0 || i % skip != 3) {
+            let h = RtpHeader { payload_type: 0, sequence: i as u16, timestamp: i * 160, ssrc, marker: false };
+            let at = t0 + start + Duration::from_millis(i as u64 * 20);
+            let f = RtpFrame::from_bytes(rtp::build(&h, &[0xff; 160]), at).unwrap();
+            a.on_net(NetEvent::Rtp(f), at);
+        }
+    };
+    a.on_net(NetEvent::Sent(ClientMsg::Call("0938220136".parse().unwrap())), t0);
+    a.on_net(NetEvent::Status("Call answered".into()), t0);
+    packets(&mut a, 0x1a2b3c4d, 250, 0, Duration::ZERO);
+    packets(&mut a, 0xcafe0001, 250, 10, Duration::ZERO);
+    a.on_net(NetEvent::Status("Call ended".into()), t0 + Duration::from_secs(5));
+    let fx = a.on_key(KeyEvent::from(KeyCode::Char('7')));
+    assert!(!fx.is_empty(), "the ended call is saved");
+    a.on_io(IoEvent::Saved { path: "recordings/rtp_capture_20261124_100059_a_long_suffix.wav".into(), bytes: 80044, seconds: 5.0 });
+    a.on_net(NetEvent::Sent(ClientMsg::Call("0912345678".parse().unwrap())), t0 + Duration::from_secs(6));
+    a.on_net(NetEvent::Status("Call failed: 486 Busy Here".into()), t0 + Duration::from_secs(6));
+    a.on_net(NetEvent::Sent(ClientMsg::Call("0987654321".parse().unwrap())), t0 + Duration::from_secs(7));
+    a.on_net(NetEvent::Status("Call answered".into()), t0 + Duration::from_secs(7));
+    packets(&mut a, 0x00000077, 100, 0, Duration::from_secs(7));
+    a.on_tick(t0 + Duration::from_millis(9010));
+    a.log = LogRing::default();
+    a.log.push(at(1), LogKind::Info, "call ended: 475 packets, 5.0% lost, MOS 3.94");
+    assert_eq!(a.calls.history.len(), 2);
+    a
+}
+
+fn key(a: &mut App, code: KeyCode) {
+    a.on_key(KeyEvent::from(code));
+}
+
+#[test]
+fn history_pane_at_80x24() {
+    let a = with_history(Instant::now());
+    insta::assert_snapshot!(draw(&a, 80, 24));
+}
+
+#[test]
+fn history_selected_shows_that_calls_streams_at_80x24() {
+    let mut a = with_history(Instant::now());
+    // Tab twice: the history; Home: the first call, whose two streams fill the table.
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    let s = draw(&a, 80, 24);
+    insta::assert_snapshot!(s);
+    let text = s.to_string();
+    assert!(text.contains("0x1a2b3c4d") && text.contains("0xcafe0001") && !text.contains("0x00000077"), "{text}");
+    assert!(text.contains("ended") && !text.contains("s!"), "ended streams are no stall: {text}");
+}
+
+#[test]
+fn wide_layout_with_history_focus_and_a_selected_stream_at_200x60() {
+    let mut a = with_history(Instant::now());
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::BackTab);
+    key(&mut a, KeyCode::Home);
+    let s = draw(&a, 200, 60);
+    insta::assert_snapshot!(s);
+    // Streams and counters side by side, the history and the log under them.
+    let text = s.to_string();
+    assert!(text.lines().any(|l| l.contains("RTP streams (2) of the call") && l.contains("RTP ─")), "{text}");
+    assert!(text.lines().any(|l| l.trim_matches('"').starts_with('│') && l.contains("10:00:01 --- call ended: 475 packets")), "{text}");
+    assert!(text.contains("486 Busy Here") && text.contains("rtp_capture…_suffix.wav"), "{text}");
+}
+
+#[test]
+fn zoom_of_a_stream_and_of_a_call() {
+    let mut a = with_history(Instant::now());
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::BackTab);
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("zoom_stream", draw(&a, 80, 24));
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("zoom_call", draw(&a, 80, 24));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.dialog.is_none() && !a.quit);
+}
+
+#[test]
+fn a_narrow_stream_table_scrolls_to_its_selection() {
+    let t0 = Instant::now();
+    let mut a = in_call(t0);
+    for ssrc in 2..=8u32 {
+        let h = RtpHeader { payload_type: 0, sequence: 1, timestamp: 0, ssrc, marker: false };
+        let f = RtpFrame::from_bytes(rtp::build(&h, &[0xff; 160]), t0 + Duration::from_secs(5)).unwrap();
+        a.on_net(NetEvent::Rtp(f), t0 + Duration::from_secs(5));
+    }
+    // Unfocused, the newest rows show.
+    let text = draw(&a, 80, 24).to_string();
+    assert!(text.contains("0x00000008") && !text.contains("0x00000001 PCMU"), "{text}");
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Home);
+    let s = draw(&a, 80, 24);
+    let text = s.to_string();
+    assert!(text.contains("0x00000001 PCMU") && text.contains("┏ RTP streams (8)"), "the first row, in a focused pane: {text}");
+    insta::assert_snapshot!(s);
+}

@@ -51,6 +51,12 @@ impl Tmux {
         }
     }
 
+    /// Type bytes as they are (`send-keys -l`), e.g. a terminal's mouse report.
+    pub fn raw(&self, text: &str) {
+        let out = self.tmux(&["send-keys", "-t", "e2e", "-l", text]);
+        assert!(out.status.success());
+    }
+
     pub fn display(&self, format: &str) -> String {
         String::from_utf8_lossy(&self.tmux(&["display-message", "-p", "-t", "e2e", format]).stdout).trim().to_string()
     }

@@ -60,10 +60,12 @@ impl StreamSummary {
     /// A stream of a call that ended: mean rates over its life, no age.
     pub fn ended(s: &StreamStats) -> StreamSummary {
         let mut out = Self::base(s);
+        // n packets span n - 1 intervals: counting them keeps a short stream's rate right.
         let secs = out.lasted.as_secs_f64();
-        if secs > 0.0 {
-            out.pps = (s.packets as f64 / secs).round() as u64;
-            out.kbit_s = s.wire_bytes as f64 * 8.0 / 1000.0 / secs;
+        if secs > 0.0 && s.packets > 1 {
+            let intervals = (s.packets - 1) as f64 / s.packets as f64;
+            out.pps = (s.packets as f64 * intervals / secs).round() as u64;
+            out.kbit_s = s.wire_bytes as f64 * intervals * 8.0 / 1000.0 / secs;
         }
         out
     }

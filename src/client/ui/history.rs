@@ -110,7 +110,10 @@ fn cell<'a>(r: &CallRecord, c: Col, w: u16, theme: &Theme) -> Cell<'a> {
                 CallResult::Answered => Style::new(),
                 CallResult::NotAnswered(_) => theme.warn(),
             };
-            Cell::from(fit::end(r.result.label(), w)).style(style)
+            // "Call failed: 486 Busy Here" reads as "486 Busy Here" in a column.
+            let label = r.result.label();
+            let label = label.strip_prefix("Call failed:").map(str::trim_start).filter(|l| !l.is_empty()).unwrap_or(label);
+            Cell::from(fit::end(label, w)).style(style)
         }
         Col::Talk => Cell::from(clock(r.duration)),
         Col::Packets => Cell::from(fit::count(r.packets, w)),

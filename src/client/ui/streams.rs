@@ -96,15 +96,12 @@ pub fn render(f: &mut Frame, area: Rect, view: &StreamsView, theme: &Theme) -> L
         f.render_widget(Paragraph::new(Span::styled("no RTP received yet", theme.dim())), inner);
         return rects;
     }
-    // The table takes the rows it needs (header included), the two lines under it follow.
-    let table_rows = (view.rows.len() as u16 + 1).min(inner.height.saturating_sub(2)).max(2);
-    let [table_area, under1, under2, _] = Layout::vertical([
-        Constraint::Length(table_rows),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
+    // The table takes the rows it needs (header included); the two lines under it get what
+    // is left, so a short pane shows rows rather than the rate and the level.
+    let table_rows = (view.rows.len() as u16 + 1).min(inner.height).max(2);
+    let row = |i: u16| Rect { y: inner.y + i, height: u16::from(i < inner.height), ..inner };
+    let table_area = Rect { height: table_rows.min(inner.height), ..inner };
+    let (under1, under2) = (row(table_rows), row(table_rows + 1));
     let (offset, shown) = render_table(f, table_area, view, theme);
     rects.first_row = table_area.y + 1;
     rects.offset = offset;
