@@ -180,8 +180,13 @@ fn audio_survives_kill_9_and_is_recovered_on_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[]);
     t.wait_for("connection", WAIT, |s| s.contains("● connected"));
+    // Two calls, neither saved: a spill file each.
     t.keys(&["1"]);
-    let s = t.wait_for("two seconds of audio", WAIT, |s| number_after(s, "Packets").is_some_and(|n| n >= 100));
+    t.wait_for("a second of audio", WAIT, |s| number_after(s, "Packets").is_some_and(|n| n >= 50));
+    t.keys(&["3"]);
+    t.wait_for("the first call's end", WAIT, |s| s.contains("call ended:"));
+    t.keys(&["1"]);
+    let s = t.wait_for("two seconds of audio", WAIT, |s| number_after(s, "Packets").is_some_and(|n| n >= 150));
     let before = number_after(&s, "Packets").unwrap();
     let pid = t.display("#{pane_pid}");
     // The pane runs `sh -c "sipdeck ...; echo ..."`: kill sipdeck, the shell's child.
@@ -190,21 +195,22 @@ fn audio_survives_kill_9_and_is_recovered_on_the_next_start() {
     t.wait_for("the kill", WAIT, |s| s.contains("sipdeck exited with 137"));
     drop(t);
     let left = sipdeck::client::spill::leftovers(dir.path());
-    assert_eq!(left.len(), 1, "the spill file survives the crash");
-    // Start again in the same folder: it offers recovery.
+    assert_eq!(left.len(), 2, "each call's spill file survives the crash");
+    // Start again in the same folder: one dialog offers both.
     let t = Tmux::start(&format!("{} --demo", sipdeck()), dir.path(), 80, 24, &[]);
-    t.wait_for("the offer", WAIT, |s| s.contains("Unsaved audio") && s.contains("Enter recover"));
+    t.wait_for("the offer", WAIT, |s| s.contains("Unsaved audio") && s.contains("(2 calls)") && s.contains("Enter recover"));
     t.keys(&["Enter"]);
-    t.wait_for("the recovery", WAIT, |s| s.contains("recovered"));
+    t.wait_for("the recovery", WAIT, |s| s.matches("recovered").count() >= 2);
     let rec: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| {
         let p = e.unwrap().path();
         p.file_name().unwrap().to_string_lossy().starts_with("rtp_capture_recovered_").then_some(p)
     }).collect();
-    assert_eq!(rec.len(), 1);
-    let bytes = std::fs::read(&rec[0]).unwrap();
-    let info = sipdeck::core::wav::parse_header(&bytes).unwrap();
+    assert_eq!(rec.len(), 2, "a WAV per call");
+    let packets: u64 = rec
+        .iter()
+        .map(|p| sipdeck::core::wav::parse_header(&std::fs::read(p).unwrap()).unwrap().data_len as u64 / 160)
+        .sum();
     // At most a second of audio may be lost (the spill is handed over every frame).
-    let packets = info.data_len as u64 / 160;
     assert!(packets + 50 >= before, "recovered {packets} packets of {before}");
     t.keys(&["8"]);
     t.wait_for("exit", WAIT, |s| s.contains("sipdeck exited with 0"));

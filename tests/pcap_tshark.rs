@@ -1,37 +1,17 @@
 //! The pcap export checked by Wireshark's own RTP analysis: `tshark -z rtp,streams` must count
 //! the packets and the losses sipdeck's stream statistics count.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sipdeck::core::pcap::{Clock, Flow, Pcap};
 use sipdeck::core::rtp::{build, RtpHeader};
 use sipdeck::core::stats::StreamSet;
 
-/// One stream row of `tshark -q -z rtp,streams`: (SSRC, packets, lost).
-fn rows(report: &str) -> Vec<(u32, u64, i64)> {
-    let mut out = Vec::new();
-    for line in report.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(ssrc) = words.iter().find_map(|w| w.strip_prefix("0x").and_then(|h| u32::from_str_radix(h, 16).ok())) else {
-            continue;
-        };
-        // "... <payload name> <Pkts> <Lost> (<pct>%) ...": the loss is the word before the
-        // parenthesised percentage, the packets the word before that.
-        let Some(pct) = words.iter().position(|w| w.starts_with('(') && w.ends_with("%)")) else { continue };
-        let lost: i64 = words[pct - 1].parse().unwrap_or_else(|_| panic!("lost in {line:?}"));
-        let packets: u64 = words[pct - 2].parse().unwrap_or_else(|_| panic!("packets in {line:?}"));
-        out.push((ssrc, packets, lost));
-    }
-    out
-}
+#[path = "common/tshark.rs"]
+mod tshark;
 
 #[test]
 fn tshark_counts_what_sipdeck_counts() {
-    let Ok(version) = Command::new("tshark").arg("--version").output() else {
-        panic!("tshark is not installed: run scripts/setup.sh (Debian package tshark)");
-    };
-    assert!(version.status.success());
     let t0 = Instant::now();
     let clock = Clock { origin: t0, wall: Duration::from_secs(1_750_000_000) };
     let mut pcap = Pcap::new(Flow::default());
@@ -61,16 +41,7 @@ fn tshark_counts_what_sipdeck_counts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("call.pcap");
     std::fs::write(&path, pcap.finish()).unwrap();
-    let out = Command::new("tshark")
-        .args(["-n", "-r"])
-        .arg(&path)
-        .args(["-d", "udp.port==5004,rtp", "-q", "-z", "rtp,streams"])
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "tshark failed: {}\n{report}", String::from_utf8_lossy(&out.stderr));
-    let mut theirs = rows(&report);
-    theirs.sort();
+    let (theirs, report) = tshark::rtp_streams(&path);
     let mut ours: Vec<(u32, u64, i64)> = set.iter().map(|s| (s.ssrc, s.packets, s.lost() as i64)).collect();
     ours.sort();
     assert_eq!(ours, [(0x1111, 493, 7), (0x2222, 198, 2)], "sipdeck's own figures");

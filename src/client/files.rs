@@ -41,6 +41,22 @@ pub fn save_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Claim a free name in `dir`: `name`, else `stem_2.ext`, `stem_3.ext`... The file is
+/// created empty (so two saves at once never pick the same name) and is then written over
+/// by an atomic save.
+pub fn reserve(dir: &Path, name: &str) -> io::Result<std::path::PathBuf> {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let candidates = std::iter::once(dir.join(name)).chain((2..).map(|i| dir.join(format!("{stem}_{i}.{ext}"))));
+    for path in candidates {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("an unbounded range always has a free name")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

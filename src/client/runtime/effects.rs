@@ -153,25 +153,19 @@ impl Effects {
 /// Write calls' packets as `export` under `name`, or `name` with a counter when that file
 /// exists already.
 pub(super) fn save(sources: &[spill::Source], dir: &Path, name: &str, export: Export) -> IoEvent {
-    let path = free_path(dir, name);
+    let path = match crate::client::files::reserve(dir, name) {
+        Ok(p) => p,
+        Err(e) => return IoEvent::SaveFailed { path: dir.join(name), error: e.to_string() },
+    };
     let saved = match export {
         Export::Wav(format) => spill::save_wav(sources, &path, format),
         Export::Pcap => spill::save_pcap(sources, &path),
     };
     match saved {
         Ok(s) => IoEvent::Saved { path, bytes: s.bytes as usize, seconds: s.seconds },
-        Err(e) => IoEvent::SaveFailed { path, error: e.to_string() },
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            IoEvent::SaveFailed { path, error: e.to_string() }
+        }
     }
-}
-
-fn free_path(dir: &Path, name: &str) -> PathBuf {
-    let first = dir.join(name);
-    if !first.exists() {
-        return first;
-    }
-    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    (2..)
-        .map(|i| dir.join(format!("{stem}_{i}.{ext}")))
-        .find(|p| !p.exists())
-        .expect("an unbounded range always has a free name")
 }

@@ -19,14 +19,12 @@ pub fn recover(spill: &Path, dir: &Path) -> io::Result<(PathBuf, f64)> {
             .map(chrono::DateTime::<chrono::Local>::from)
             .unwrap_or_else(|_| chrono::Local::now()),
     };
-    let stem = format!("rtp_capture_recovered_{}", stamp.format("%Y%m%d_%H%M%S"));
-    let mut path = dir.join(format!("{stem}.wav"));
-    let mut i = 2;
-    while path.exists() {
-        path = dir.join(format!("{stem}_{i}.wav"));
-        i += 1;
-    }
-    let saved = save_wav(std::slice::from_ref(&src), &path, RecordFormat::Mulaw)?;
+    let name = format!("rtp_capture_recovered_{}.wav", stamp.format("%Y%m%d_%H%M%S"));
+    // Recoveries run side by side: the name is claimed before the file is written.
+    let path = crate::client::files::reserve(dir, &name)?;
+    let saved = save_wav(std::slice::from_ref(&src), &path, RecordFormat::Mulaw).inspect_err(|_| {
+        let _ = std::fs::remove_file(&path);
+    })?;
     if saved.seconds == 0.0 {
         let _ = std::fs::remove_file(&path);
         std::fs::remove_file(spill)?;
