@@ -2,7 +2,8 @@
 # CPU of the dashboard, idle or during a 50-packet/s call: the demo peer runs as its own
 # process, the dashboard runs in tmux at 80x24, and the client's utime+stime is read from
 # /proc over SECS seconds.  Usage: scripts/cpu.sh [idle|call] [SECS]   (after cargo build --release;
-# BIN=path measures another build)
+# BIN=path measures another build; PERF=file also records a perf profile of the client
+# over the same seconds; the per-thread split and voluntary context switches are printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-$PWD/target/release/sipdeck}
@@ -21,6 +22,12 @@ if [ "$MODE" = call ]; then
   until tmux -S "$SOCK" capture-pane -p -t $S | grep -q "in call with"; do sleep 0.1; done
 fi
 ticks() { awk '{print $14+$15}' /proc/$1/stat; }
-a=$(ticks $PID); sleep "$SECS"; b=$(ticks $PID)
+switches() { awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}' /proc/$1/task/*/status; }
+threads() { for t in /proc/$1/task/*; do printf '%s=%s ' "$(cat $t/comm)" "$(awk '{print $14+$15}' $t/stat)"; done; }
+a=$(ticks $PID); wa=$(switches $PID); ta=$(threads $PID)
+if [ -n "${PERF:-}" ]; then perf record -q -F 499 -g -p $PID -o "$PERF" -- sleep "$SECS" >/dev/null 2>&1; else sleep "$SECS"; fi
+b=$(ticks $PID); wb=$(switches $PID)
+echo "threads (ticks) before: $ta"; echo "threads (ticks) after:  $(threads $PID)"
+echo "voluntary context switches: $(( (wb - wa) / SECS ))/s"
 HZ=$(getconf CLK_TCK)
 awk -v t=$((b-a)) -v hz=$HZ -v s=$SECS -v m=$MODE 'BEGIN { printf "%s: %.2f %% of a core (%d ticks in %d s)\n", m, 100*t/hz/s, t, s }'

@@ -214,6 +214,7 @@ async fn client(cfg: sipdeck::client::config::Resolved, plain: bool, no_mouse: b
     if demo.is_some() {
         app.log(sipdeck::client::app::LogKind::Info, "demo mode: an embedded peer answers calls with a tone; press 1 to call");
     }
+    sipdeck::client::redial_file::attach(&mut app, sipdeck::client::config::history_path().as_deref());
     let net = cfg.net_config(&url)?;
     let log_file = cfg.log_file.as_deref();
     let (kept, failed) = if plain || !std::io::stdout().is_terminal() {

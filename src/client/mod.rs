@@ -8,6 +8,7 @@ pub mod config;
 pub mod files;
 pub mod line;
 pub mod net;
+pub mod redial_file;
 pub mod runtime;
 pub mod spill;
 pub mod tui;

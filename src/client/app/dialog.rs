@@ -88,15 +88,27 @@ impl App {
         }
     }
 
-    /// The dial field takes digits only, as they are typed; `q` closes it like Esc. A number
-    /// that is still wrong on Enter is said in the dialog, not in the log.
+    /// The dial field takes digits only, as they are typed; `q` closes it like Esc; Up and
+    /// Down walk the redial history. A number that is still wrong on Enter is said in the
+    /// dialog, not in the log; a good one joins the history.
     fn on_dial_key(&mut self, mut input: Input, error: Option<String>, key: Key) -> Vec<Effect> {
         match key {
             Key::Char('q') => return vec![],
             Key::Char(c) if !c.is_ascii_digit() => {}
+            Key::Up | Key::Down => {
+                let walked = if key == Key::Up { self.redial.older(input.value()) } else { self.redial.newer(input.value()) };
+                if let Some(n) = walked {
+                    input = Input::new(n.to_string());
+                }
+            }
             Key::Enter => {
                 return match input.value().parse::<Number>() {
-                    Ok(n) => self.send(ClientMsg::Call(n)),
+                    Ok(n) => {
+                        let save = self.redial.push(n.as_str());
+                        let mut effects = self.send(ClientMsg::Call(n));
+                        effects.extend(save);
+                        effects
+                    }
                     Err(e) => {
                         self.dialog = Some(Dialog::Dial { input, error: Some(e.to_string()) });
                         vec![]

@@ -16,6 +16,7 @@ pub mod log;
 pub mod log_view;
 pub mod mouse;
 pub mod network;
+pub mod redial;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub use dialog::{Ask, Dialog};
 pub use keys::{Action, Key};
 pub use log::{LogKind, LogLine, LogRing};
 pub use log_view::LogView;
+pub use redial::Redial;
 
 use crate::core::capture::{Capture, Counter};
 use crate::core::protocol::{ClientMsg, Number, WavName};
@@ -76,6 +78,9 @@ pub enum Effect {
     /// Save calls (by id, one after the other) replayed from their spill files, atomically
     /// into `dir` under `name` or a free variant of it.
     SaveCall { calls: Vec<u64>, dir: PathBuf, name: String, export: Export },
+    /// Write the redial history (oldest first) to its file; answered by
+    /// [`IoEvent::RedialSaved`].
+    SaveRedial { path: PathBuf, numbers: Vec<String> },
     /// Turn an earlier session's spill file into a WAV in `dir`.
     Recover { spill: PathBuf, dir: PathBuf },
     /// Delete an earlier session's spill file.
@@ -96,6 +101,8 @@ pub enum Purpose {
 /// Results of effects, folded back in.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IoEvent {
+    /// The redial history was written, or why not.
+    RedialSaved(Result<(), String>),
     Saved { path: PathBuf, bytes: usize, seconds: f64 },
     SaveFailed { path: PathBuf, error: String },
     UploadRejected { path: PathBuf, error: String },
@@ -152,6 +159,8 @@ pub struct App {
     pub dialog: Option<Dialog>,
     /// The file browser, kept between openings so it remembers where it was.
     pub browser: Option<crate::client::browser::Browser>,
+    /// Numbers dialled before, for Up/Down in the dial dialog.
+    pub redial: Redial,
     pub last_save: Option<PathBuf>,
     /// Packets received when the newest successful save was asked for.
     saved_packets: u64,
@@ -184,6 +193,7 @@ impl App {
             uploads: Vec::new(),
             dialog: None,
             browser: None,
+            redial: Redial::default(),
             last_save: None,
             saved_packets: 0,
             save_requested_at: 0,
@@ -241,6 +251,8 @@ impl App {
             }
             // The effect only reads and converts; whether it goes out is decided here.
             IoEvent::UploadReady { msg, .. } => return self.send(msg),
+            IoEvent::RedialSaved(Ok(())) => {}
+            IoEvent::RedialSaved(Err(e)) => self.log(LogKind::Warn, format!("redial history not saved: {e}")),
             IoEvent::Converted { path, seconds, bytes, cut_from, msg } => {
                 self.on_converted(&path, seconds, bytes, cut_from);
                 return self.send(msg);

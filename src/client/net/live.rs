@@ -108,15 +108,21 @@ pub(super) async fn session(
 
 /// Events handed to the UI at most this many at a time.
 const READ_BATCH: usize = 256;
-/// The longest an event waits for others to share its hand-over: far below a frame (33 ms),
-/// so nothing shows later on screen.
+/// The longest an event other than RTP waits for others to share its hand-over: far below
+/// a screen frame, so a status line or an answer shows at once.
 const COALESCE: Duration = Duration::from_millis(2);
+/// The longest an RTP packet waits for others. A call's packets come every 20 ms; handing
+/// each over alone woke the UI thread 50 times a second (half the in-call CPU was task
+/// switching). Held this long, a call's packets go in batches of about five: the UI wakes
+/// 10 times a second, as often as it draws anyway (`runtime::redraw::EVENT_FRAME`).
+const RTP_HOLD: Duration = Duration::from_millis(100);
 
 /// Events on their way to the UI. Under a flood they go as one [`NetEvent::Batch`] of up to
 /// [`READ_BATCH`]: one channel item, so the UI thread is woken once per batch rather than once
 /// for every handful of packets the socket yields (each wake-up costs the actor a futex call;
 /// that was a fifth of its time in `benches/flood.rs`). A lone event waits [`COALESCE`] for
-/// company, then goes on its own.
+/// company ([`RTP_HOLD`] for RTP), then goes on its own; an event that is not RTP brings the
+/// hand-over of everything waiting forward to [`COALESCE`] after it.
 #[derive(Default)]
 struct Outbox {
     events: Vec<NetEvent>,
@@ -125,7 +131,9 @@ struct Outbox {
 
 impl Outbox {
     fn push(&mut self, ev: NetEvent) {
-        self.due.get_or_insert_with(|| tokio::time::Instant::now() + COALESCE);
+        let wait = if matches!(ev, NetEvent::Rtp(_)) { RTP_HOLD } else { COALESCE };
+        let due = tokio::time::Instant::now() + wait;
+        self.due = Some(self.due.map_or(due, |d| d.min(due)));
         self.events.push(ev);
     }
 

@@ -116,6 +116,12 @@ impl Effects {
                     purpose,
                 })
             }
+            Effect::SaveRedial { path, numbers } => {
+                let failed = |e| IoEvent::RedialSaved(Err(e));
+                self.job(Wait::Counted, failed, move || {
+                    IoEvent::RedialSaved(crate::client::redial_file::save(&path, &numbers).map_err(|e| format!("{}: {e}", path.display())))
+                })
+            }
             Effect::Discard(spill) => {
                 let _ = std::fs::remove_file(spill);
             }
