@@ -22,6 +22,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start: the size of the gateway's flags does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Cmd {
     /// Run the gateway: WebSocket clients on one side, SIP calls over UDP on the other.
     Gateway(sipdeck::server::gateway::GatewayArgs),

@@ -66,3 +66,21 @@ async fn counters_move_during_a_call_and_logs_are_json_lines() {
     // Only the two address lines on stderr are not JSON: they are for scripts and people.
     assert_eq!(json.len() + 2, log.len(), "{log:#?}");
 }
+
+#[tokio::test]
+async fn demo_server_logs_json_lines_too() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_sipdeck"))
+        .args(["demo-server", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run sipdeck demo-server");
+    let mut lines = BufReader::new(demo.stderr.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.expect("a log line").unwrap().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&first).expect(&first);
+    let message = json["fields"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("demo peer listening on ws://127.0.0.1:"), "{first}");
+}

@@ -332,6 +332,19 @@ mod tests {
         assert_eq!(cfg.calls.rtp_timeout, Some(Duration::from_secs(30)));
         assert_eq!(cfg.caps, ClientCaps { total: 256, per_ip: 32 });
         assert_eq!(cfg.sessions, SessionLimits::default());
+        assert_eq!((a.metrics, a.log_format), (None, LogFormat::Text));
+        assert_eq!(cfg.drain.timeout(), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn operations_flags_parse() {
+        let a = parse(&["--sip-target", "x", "--metrics", "127.0.0.1:9101", "--drain-timeout", "0", "--log-format", "json", "--upload-dir", "/srv/up"]).unwrap();
+        assert_eq!(a.metrics, Some("127.0.0.1:9101".parse().unwrap()));
+        assert_eq!(a.log_format, LogFormat::Json);
+        assert_eq!(a.store, PathBuf::from("/srv/up"));
+        assert_eq!(GatewayConfig::from_args(&a).drain.timeout(), Duration::ZERO);
+        assert!(parse(&["--sip-target", "x", "--log-format", "xml"]).is_err());
+        assert!(parse(&["--sip-target", "x", "--metrics", "9101"]).is_err(), "an address and a port");
     }
 
     #[test]
