@@ -46,6 +46,7 @@ impl App {
             Action::Quit => self.quit_asking(),
             Action::Help => self.open(Dialog::Help),
             Action::Reconnect => self.reconnect_asking(),
+            Action::Keypad => self.open_keypad(),
             Action::Scroll(s) => self.scroll_log(s),
             Action::Search => self.open(Dialog::Search { input: Input::default() }),
             Action::SearchOlder => {

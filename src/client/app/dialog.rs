@@ -26,6 +26,8 @@ pub enum Dialog {
     Confirm(Ask),
     /// Typing a search of the log (drawn in the footer row).
     Search { input: Input },
+    /// The DTMF keypad ([`super::keypad`]): the keys sent so far.
+    Keypad { sent: String },
 }
 
 /// What a [`Dialog::Confirm`] asks before doing.
@@ -81,6 +83,7 @@ impl App {
             Dialog::Recover { files } => self.on_recover_key(files, key),
             Dialog::Dial { input, error } => self.on_dial_key(input, error, key),
             Dialog::Play { input, selected, error } => self.on_play_key(input, selected, error, key),
+            Dialog::Keypad { sent } => self.on_keypad_key(sent, key),
             Dialog::Browser | Dialog::Convert(_) => unreachable!("handled above"),
         }
     }

@@ -141,6 +141,8 @@ pub enum Action {
     SearchNewer,
     /// Close what is open (nothing, on the dashboard itself).
     Close,
+    /// The DTMF keypad (line mode: `d <digits>`).
+    Keypad,
 }
 
 impl Action {
@@ -161,6 +163,7 @@ impl Action {
             Action::Save => Parsed::Run(Command::Save),
             Action::Quit => Parsed::Run(Command::Quit),
             Action::Reconnect => Parsed::Run(Command::Reconnect),
+            Action::Keypad => with(Needs::Digits, Command::Dtmf),
             Action::Help | Action::Scroll(_) | Action::Search | Action::SearchOlder | Action::SearchNewer | Action::Close => {
                 return None
             }
@@ -173,6 +176,7 @@ impl Action {
             Action::Dial => Some("<number>"),
             Action::Upload => Some("<wav path>"),
             Action::Play => Some("<wav name>"),
+            Action::Keypad => Some("<digits>"),
             _ => None,
         }
     }
@@ -228,6 +232,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('7'), C('s')],            Action::Save,                   "save",      "save received audio as WAV",         Footer, &["save"]),
     bind(&[C('8'), C('q'), Key::Ctrl('c')], Action::Quit,              "quit",      "quit",                               Footer, &["quit", "exit"]),
     bind(&[C('?')],                    Action::Help,                   "help",      "this help",                          Footer, &[]),
+    bind(&[C('d')],                    Action::Keypad,                 "keypad",    "DTMF keypad (during a call)",        Help,   &["dtmf"]),
     bind(&[C('r')],                    Action::Reconnect,              "reconnect", "reconnect now",                      Help,   &["reconnect"]),
     bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "log: a row up",                      Help,   &[]),
     bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "log: a row down",                    Help,   &[]),
@@ -353,7 +358,7 @@ mod tests {
         assert!(help.contains(&("n N".into(), "next match (older), previous")));
         assert_eq!(
             line_menu(),
-            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | r reconnect | wait <s> | wait-for <text> [s]"
+            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | d <digits> | r reconnect | wait <s> | wait-for <text> [s]"
         );
         assert_eq!(line_action("c"), Some(Action::Dial));
         assert_eq!(line_action("exit"), Some(Action::Quit));

@@ -10,6 +10,7 @@ pub mod call;
 pub mod calls;
 pub mod command;
 pub mod dialog;
+pub mod keypad;
 pub mod keys;
 pub mod log;
 pub mod log_view;

@@ -3,6 +3,7 @@
 mod dialog;
 pub mod fit;
 mod header;
+mod keypad;
 mod log;
 pub mod rtp_pane;
 pub mod streams;
