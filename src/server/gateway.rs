@@ -18,6 +18,7 @@ use crate::server::session::{SessionLimits, SessionShared};
 use crate::server::media::Codec;
 use crate::server::sip::ports::{PortPool, PortRange};
 use crate::server::sip::dtmf::DtmfTiming;
+use crate::server::sip::register::{RegisterConfig, Registrar};
 use crate::server::sip::rtp::RtpSources;
 use crate::server::sip::{Account, CallPolicy, SipAgent, SipBackend, SipCallContext, SipConfig, SipTarget};
 use crate::server::store::UploadStore;
@@ -92,6 +93,17 @@ pub struct GatewayArgs {
     /// Silence between two DTMF digits.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(20..=5000), value_name = "MS")]
     pub dtmf_gap: u64,
+    /// REGISTER --sip-user (with --sip-password for digest auth) at the registrar at start,
+    /// refresh it before it expires, and unregister on shutdown; calls are refused while
+    /// not registered.
+    #[arg(long, requires = "sip_user")]
+    pub register: bool,
+    /// The registrar's URI (sip:host[:port]); the --sip-target when left out.
+    #[arg(long, value_name = "URI", requires = "register")]
+    pub registrar: Option<String>,
+    /// The registration's lifetime asked for; the registrar may grant less.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(10..), value_name = "SECONDS")]
+    pub register_expires: u32,
 }
 
 /// Everything `serve` needs, ready to use.
@@ -104,6 +116,8 @@ pub struct GatewayConfig {
     pub calls: CallPolicy,
     pub sessions: SessionLimits,
     pub caps: ClientCaps,
+    /// `--register`: keep the user registered while serving.
+    pub register: Option<RegisterConfig>,
 }
 
 fn seconds(s: u64) -> Option<Duration> {
@@ -141,6 +155,7 @@ impl GatewayConfig {
                 ping_interval: seconds(args.ws_ping),
             },
             caps: ClientCaps { total: args.max_clients as usize, per_ip: args.max_clients_per_ip as usize },
+            register: args.register.then(|| RegisterConfig { registrar: args.registrar.clone(), expires: args.register_expires }),
         }
     }
 }
@@ -163,6 +178,7 @@ impl GatewayConfig {
             calls: CallPolicy::default(),
             sessions: SessionLimits::default(),
             caps: ClientCaps::default(),
+            register: None,
         }
     }
 }
@@ -174,9 +190,17 @@ pub async fn serve(listener: TcpListener, config: GatewayConfig, shutdown: impl 
     let agent = SipAgent::start(&config.sip).await.context("SIP user agent")?;
     let rtp_ip = rtp_bind_ip(config.sip.bind.ip(), agent.local().ip());
     let ports = Arc::new(PortPool::new(config.rtp_ports, rtp_ip));
-    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone() };
+    let registrar = match &config.register {
+        Some(cfg) => Some(Registrar::start(&agent, cfg).context("registration")?),
+        None => None,
+    };
+    let registration = registrar.as_ref().map(Registrar::state);
+    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone(), registration };
     let shared = Arc::new(SessionShared { backend: SipBackend { calls }, store, token: config.token.clone(), limits: config.sessions });
     accept_clients(listener, shared, config.caps, shutdown).await;
+    if let Some(registrar) = &registrar {
+        registrar.unregister().await;
+    }
     agent.shutdown();
     Ok(())
 }

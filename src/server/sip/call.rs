@@ -47,6 +47,8 @@ pub struct SipCallContext {
     pub agent: Arc<SipAgent>,
     pub ports: Arc<PortPool>,
     pub policy: CallPolicy,
+    /// With `--register`: calls are refused while the registration is not up.
+    pub registration: Option<watch::Receiver<super::register::RegState>>,
 }
 
 /// How calls treat media and silence (gateway flags).
@@ -207,6 +209,9 @@ async fn dial(
     out: ClientOutbox,
     phase: &watch::Sender<Phase>,
 ) -> Result<(Running, DialogStateReceiver, InviteTask), String> {
+    if let Some(refusal) = ctx.registration.as_ref().and_then(|r| r.borrow().refusal()) {
+        return Err(refusal);
+    }
     let media = CallRtp::open(&ctx.ports, out.clone(), ctx.policy.rtp_sources)
         .await
         .map_err(|e| format!("Call failed: 503 Service Unavailable ({e})"))?;
