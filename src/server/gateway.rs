@@ -23,6 +23,7 @@ use crate::server::session::{SessionLimits, SessionShared};
 use crate::server::media::Codec;
 use crate::server::sip::ports::{PortPool, PortRange};
 use crate::server::sip::dtmf::DtmfTiming;
+use crate::server::sip::register::{RegisterConfig, Registrar};
 use crate::server::sip::rtp::RtpSources;
 use crate::server::sip::{Account, CallPolicy, SipAgent, SipBackend, SipCallContext, SipConfig, SipTarget};
 use crate::server::store::UploadStore;
@@ -110,6 +111,17 @@ pub struct GatewayArgs {
     /// Log lines as text, or one JSON object per line.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// REGISTER --sip-user (with --sip-password for digest auth) at the registrar at start,
+    /// refresh it before it expires, and unregister on shutdown; calls are refused while
+    /// not registered.
+    #[arg(long, requires = "sip_user")]
+    pub register: bool,
+    /// The registrar's URI (sip:host[:port]); the --sip-target when left out.
+    #[arg(long, value_name = "URI", requires = "register")]
+    pub registrar: Option<String>,
+    /// The registration's lifetime asked for; the registrar may grant less.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(10..), value_name = "SECONDS")]
+    pub register_expires: u32,
 }
 
 /// Everything `serve` needs, ready to use.
@@ -125,6 +137,8 @@ pub struct GatewayConfig {
     /// Starting it drains the gateway; `serve` returns once drained.
     pub drain: Drain,
     pub metrics: Arc<Metrics>,
+    /// `--register`: keep the user registered while serving.
+    pub register: Option<RegisterConfig>,
 }
 
 fn seconds(s: u64) -> Option<Duration> {
@@ -164,6 +178,7 @@ impl GatewayConfig {
             caps: ClientCaps { total: args.max_clients as usize, per_ip: args.max_clients_per_ip as usize },
             drain: Drain::new(Duration::from_secs(args.drain_timeout)),
             metrics: Arc::default(),
+            register: args.register.then(|| RegisterConfig { registrar: args.registrar.clone(), expires: args.register_expires }),
         }
     }
 }
@@ -188,6 +203,7 @@ impl GatewayConfig {
             caps: ClientCaps::default(),
             drain: Drain::default(),
             metrics: Arc::default(),
+            register: None,
         }
     }
 }
@@ -201,12 +217,23 @@ pub async fn serve(listener: TcpListener, config: GatewayConfig, shutdown: impl 
     let rtp_ip = rtp_bind_ip(config.sip.bind.ip(), agent.local().ip());
     let ports = Arc::new(PortPool::new(config.rtp_ports, rtp_ip));
     let metrics = config.metrics.clone();
-    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone(), metrics: metrics.clone() };
+    let registrar = match &config.register {
+        Some(cfg) => Some(Registrar::start(&agent, cfg).context("registration")?),
+        None => None,
+    };
+    let registration = registrar.as_ref().map(Registrar::state);
+    if let Some(state) = registration.clone() {
+        tokio::spawn(crate::server::sip::register::report_to_metrics(state, metrics.clone()));
+    }
+    let calls = SipCallContext { agent: agent.clone(), ports, policy: config.calls.clone(), metrics: metrics.clone(), registration };
     let limits = config.sessions;
     let shared = Arc::new(SessionShared { backend: SipBackend { calls }, store, token: config.token.clone(), limits, metrics, drain: config.drain.clone() });
     accept_clients(listener, shared, config.caps, shutdown).await;
-    // Shutdown steps, in order: every session has ended above (calls hung up); what must
-    // still reach the SIP side (an unregister) goes here, before the agent stops.
+    // Shutdown steps, in order: every session has ended above (calls hung up); the
+    // unregister must still reach the SIP side, before the agent stops.
+    if let Some(registrar) = &registrar {
+        registrar.unregister().await;
+    }
     agent.shutdown();
     Ok(())
 }

@@ -51,6 +51,7 @@ impl App {
             Action::FocusNext => self.focus_step(true),
             Action::FocusPrev => self.focus_step(false),
             Action::Zoom => self.zoom(),
+            Action::Keypad => self.open_keypad(),
             Action::Search => self.open(Dialog::Search { input: Input::default() }),
             Action::SearchOlder => {
                 self.step_search(Toward::Older);

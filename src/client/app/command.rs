@@ -23,6 +23,8 @@ pub enum Command {
     SavePcap,
     Quit,
     Reconnect,
+    /// DTMF digits into the call (sipdeck's extension).
+    Dtmf(String),
 }
 
 /// What the menu item of a line needs before it can run.
@@ -31,6 +33,7 @@ pub enum Needs {
     Number,
     Path,
     Name,
+    Digits,
 }
 
 impl Needs {
@@ -39,6 +42,7 @@ impl Needs {
             Needs::Number => "enter the number to call:",
             Needs::Path => "enter the path of the WAV file to upload:",
             Needs::Name => "enter the name of the WAV file to play:",
+            Needs::Digits => "enter the DTMF digits to send (0-9 * # A-D):",
         }
     }
 }
@@ -74,6 +78,7 @@ pub fn complete(needs: Needs, arg: &str) -> Command {
         Needs::Number => Command::Call(arg),
         Needs::Path => Command::Upload(PathBuf::from(arg)),
         Needs::Name => Command::Play(arg),
+        Needs::Digits => Command::Dtmf(arg),
     }
 }
 
@@ -126,6 +131,7 @@ impl App {
             Command::Save => self.save_effects(),
             Command::SaveAll => self.save_all(),
             Command::SavePcap => self.save_pcap_effects(),
+            Command::Dtmf(digits) => self.send_dtmf(&digits),
             Command::Quit => self.quit_effects(),
             Command::Reconnect => {
                 self.reconnect_asked = true;

@@ -28,6 +28,8 @@ pub enum Dialog {
     Search { input: Input },
     /// The detail view of a stream or a call (`Enter` on the stream table or the history).
     Zoom(super::focus::Zoom),
+    /// The DTMF keypad ([`super::keypad`]): the keys sent so far.
+    Keypad { sent: String },
 }
 
 /// What a [`Dialog::Confirm`] asks before doing.
@@ -84,6 +86,7 @@ impl App {
             Dialog::Zoom(zoom) => self.on_zoom_key(zoom, key),
             Dialog::Dial { input, error } => self.on_dial_key(input, error, key),
             Dialog::Play { input, selected, error } => self.on_play_key(input, selected, error, key),
+            Dialog::Keypad { sent } => self.on_keypad_key(sent, key),
             Dialog::Browser | Dialog::Convert(_) => unreachable!("handled above"),
         }
     }

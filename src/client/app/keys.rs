@@ -149,6 +149,8 @@ pub enum Action {
     FocusPrev,
     /// A detail view of the selected stream or call.
     Zoom,
+    /// The DTMF keypad (line mode: `d <digits>`).
+    Keypad,
 }
 
 impl Action {
@@ -171,6 +173,7 @@ impl Action {
             Action::SavePcap => Parsed::Run(Command::SavePcap),
             Action::Quit => Parsed::Run(Command::Quit),
             Action::Reconnect => Parsed::Run(Command::Reconnect),
+            Action::Keypad => with(Needs::Digits, Command::Dtmf),
             Action::Help | Action::Scroll(_) | Action::Search | Action::SearchOlder | Action::SearchNewer | Action::Close => {
                 return None
             }
@@ -184,6 +187,7 @@ impl Action {
             Action::Dial => Some("<number>"),
             Action::Upload => Some("<wav path>"),
             Action::Play => Some("<wav name>"),
+            Action::Keypad => Some("<digits>"),
             _ => None,
         }
     }
@@ -240,6 +244,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[C('8'), C('q'), Key::Ctrl('c')], Action::Quit,              "quit",      "quit",                               Footer, &["quit", "exit"]),
     bind(&[C('?')],                    Action::Help,                   "help",      "this help",                          Footer, &[]),
     bind(&[C('P')],                    Action::SavePcap,               "pcap",      "save the call's packets as a pcap",  Help,   &["pcap"]),
+    bind(&[C('d')],                    Action::Keypad,                 "keypad",    "DTMF keypad (during a call)",        Help,   &["dtmf"]),
     bind(&[C('r')],                    Action::Reconnect,              "reconnect", "reconnect now",                      Help,   &["reconnect"]),
     bind(&[Key::Up, C('k')],           Action::Scroll(Scroll::LineUp),   "up",      "a row up (log, or the list in focus)", Help,   &[]),
     bind(&[Key::Down, C('j')],         Action::Scroll(Scroll::LineDown), "down",    "a row down (log, or the list in focus)", Help,   &[]),
@@ -368,7 +373,7 @@ mod tests {
         assert!(help.contains(&("n N".into(), "next match (older), previous")));
         assert_eq!(
             line_menu(),
-            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | P pcap | r reconnect | wait <s> | wait-for <text> [s]"
+            "commands: 1 call | 2 <number> | 3 hang up | 4 stats | 5 <wav path> | 6 <wav name> | 7 save | 8 quit | P pcap | d <digits> | r reconnect | wait <s> | wait-for <text> [s]"
         );
         assert_eq!(line_action("c"), Some(Action::Dial));
         assert_eq!(line_action("exit"), Some(Action::Quit));

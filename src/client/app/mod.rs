@@ -11,6 +11,7 @@ pub mod calls;
 pub mod command;
 pub mod dialog;
 pub mod focus;
+pub mod keypad;
 pub mod keys;
 pub mod log;
 pub mod log_view;

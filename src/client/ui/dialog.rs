@@ -16,6 +16,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         None | Some(Dialog::Search { .. }) => {}
         Some(Dialog::Help) => help(theme, frame, area),
         Some(Dialog::Zoom(zoom)) => super::zoom::render(app, *zoom, theme, frame, area),
+        Some(Dialog::Keypad { sent }) => super::keypad::render(sent, theme, frame, area),
         Some(Dialog::Confirm(ask)) => confirm(app, *ask, theme, frame, area),
         Some(Dialog::Recover { files }) => recover(files, theme, frame, area),
         Some(Dialog::Dial { input, error }) => field(

@@ -5,6 +5,7 @@ pub mod fit;
 mod header;
 pub mod history;
 pub mod layout;
+mod keypad;
 mod log;
 pub mod rtp_pane;
 pub mod streams;

@@ -179,6 +179,15 @@ impl SipAgent {
         self.destination
     }
 
+    /// The endpoint, for requests outside calls (REGISTER: `register`).
+    pub fn endpoint_inner(&self) -> rsipstack::transaction::endpoint::EndpointInnerRef {
+        self.endpoint.inner.clone()
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
     /// Whether a challenge can be answered (a password is configured).
     pub fn has_credentials(&self) -> bool {
         self.account.password.is_some()

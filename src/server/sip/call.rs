@@ -50,6 +50,8 @@ pub struct SipCallContext {
     pub ports: Arc<PortPool>,
     pub policy: CallPolicy,
     pub metrics: Arc<Metrics>,
+    /// With `--register`: calls are refused while the registration is not up.
+    pub registration: Option<watch::Receiver<super::register::RegState>>,
 }
 
 /// How calls treat media and silence (gateway flags).
@@ -212,6 +214,9 @@ async fn dial(
     out: ClientOutbox,
     phase: &watch::Sender<Phase>,
 ) -> Result<(Running, DialogStateReceiver, InviteTask), String> {
+    if let Some(refusal) = ctx.registration.as_ref().and_then(|r| r.borrow().refusal()) {
+        return Err(refusal);
+    }
     let media = CallRtp::open(&ctx.ports, out.clone(), ctx.policy.rtp_sources)
         .await
         .map_err(|e| format!("Call failed: 503 Service Unavailable ({e})"))?;

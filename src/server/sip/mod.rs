@@ -7,6 +7,7 @@ pub mod call;
 pub mod dtmf;
 pub mod icmp;
 pub mod ports;
+pub mod register;
 pub mod rtp;
 pub mod rtp_batch;
 pub mod sdp;
@@ -29,7 +30,21 @@ impl CallBackend for SipBackend {
     type Line = SipLine;
 
     fn open_line(&self, out: ClientOutbox) -> SipLine {
-        SipLine { calls: self.calls.clone(), out, call: None }
+        let registration = self.calls.registration.clone().map(|state| tokio::spawn(tell_registration(state, out.clone())));
+        SipLine { calls: self.calls.clone(), out, call: None, registration }
+    }
+}
+
+/// The registration told to one client as a status line: where it stands when the client
+/// connects (unless the first REGISTER is still out), then every change.
+async fn tell_registration(mut state: tokio::sync::watch::Receiver<register::RegState>, out: ClientOutbox) {
+    let now = state.borrow_and_update().clone();
+    if now != register::RegState::Registering {
+        out.line(now.status_line()).await;
+    }
+    while state.changed().await.is_ok() {
+        let line = state.borrow_and_update().status_line();
+        out.line(line).await;
     }
 }
 
@@ -38,6 +53,16 @@ pub struct SipLine {
     calls: SipCallContext,
     out: ClientOutbox,
     call: Option<SipCall>,
+    /// Tells this client when the registration changes (with `--register`).
+    registration: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for SipLine {
+    fn drop(&mut self) {
+        if let Some(task) = self.registration.take() {
+            task.abort();
+        }
+    }
 }
 
 impl SipLine {
@@ -85,6 +110,9 @@ impl CallLine for SipLine {
     }
 
     async fn close(mut self, grace: Duration) {
+        if let Some(task) = self.registration.take() {
+            task.abort();
+        }
         if let Some(call) = self.call.take() {
             call.finish(grace).await;
         }
