@@ -87,6 +87,8 @@ pub struct Calls {
     next_id: u64,
     /// Saves asked for and not answered yet, oldest first, with the call each one holds.
     pub(crate) saving: VecDeque<Option<u64>>,
+    /// The newest file a save of the live call wrote (it has no row yet).
+    live_saved: Option<(u64, PathBuf)>,
 }
 
 impl Calls {
@@ -187,7 +189,11 @@ impl App {
             jitter_ms,
             score,
             seconds: self.capture.seconds(),
-            file: None,
+            // Saved while live, and nothing arrived since: the row has its file.
+            file: match self.calls.live_saved.take() {
+                Some((id, path)) if id == session.id && !self.unsaved_audio() => Some(path),
+                _ => None,
+            },
             streams: super::summary::snapshot(self.streams.iter()),
         };
         let mos = record.score.map(|s| format!(", MOS {:.2}", s.mos)).unwrap_or_default();
@@ -219,8 +225,9 @@ impl App {
     /// A save answered: the history row of the call it held gets its file.
     pub(super) fn on_call_saved(&mut self, path: &std::path::Path) {
         if let Some(Some(id)) = self.calls.saving.pop_front() {
-            if let Some(r) = self.calls.record_mut(id) {
-                r.file = Some(path.to_path_buf());
+            match self.calls.record_mut(id) {
+                Some(r) => r.file = Some(path.to_path_buf()),
+                None => self.calls.live_saved = Some((id, path.to_path_buf())),
             }
         }
     }

@@ -166,3 +166,26 @@ fn streams_of_an_ended_call_are_not_stalled() {
     let s = a.streams.get(5).unwrap();
     assert!(!s.stalled(a.stream_clock()));
 }
+
+#[test]
+fn a_call_saved_while_live_keeps_its_file_in_the_row_unless_audio_came_after() {
+    let mut a = app(SaveCalls::Off);
+    call(&mut a, "777");
+    rtp(&mut a, 3, 25, Duration::ZERO, &[]);
+    assert_eq!(a.press(keys::Key::Char('7')).len(), 1);
+    a.on_io(IoEvent::Saved { path: "x/live.wav".into(), bytes: 10, seconds: 0.5 });
+    end(&mut a, "Call ended", Duration::from_secs(1));
+    let r = a.calls.history.back().unwrap();
+    assert_eq!(r.file.as_deref(), Some(std::path::Path::new("x/live.wav")));
+    assert!(!a.call_unsaved(r.id), "its spill file may go at exit");
+    // Audio after the save: the row says not saved, and the spill file stays at exit.
+    call(&mut a, "888");
+    rtp(&mut a, 4, 10, Duration::ZERO, &[]);
+    a.press(keys::Key::Char('7'));
+    a.on_io(IoEvent::Saved { path: "x/live2.wav".into(), bytes: 10, seconds: 0.2 });
+    rtp(&mut a, 4, 20, Duration::from_secs(1), &[]);
+    end(&mut a, "Call ended", Duration::from_secs(2));
+    let r = a.calls.history.back().unwrap();
+    assert_eq!(r.file, None);
+    assert!(a.call_unsaved(r.id));
+}

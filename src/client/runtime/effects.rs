@@ -126,7 +126,13 @@ impl Effects {
                 let _ = std::fs::remove_file(spill);
             }
             // The session resolves the calls' packets first (`Session::apply_all`).
-            Effect::SaveCall { .. } => unreachable!("saves are applied through the session"),
+            // Answered as a failure rather than a panic, should a caller bypass the session.
+            Effect::SaveCall { dir, name, .. } => {
+                let path = dir.join(name);
+                let error = "the call's packets were not handed over (applied outside the session)".to_string();
+                let failed = |error| IoEvent::SaveFailed { path: PathBuf::from("?"), error };
+                self.job(Wait::Counted, failed, move || IoEvent::SaveFailed { path, error })
+            }
         }
         false
     }
