@@ -284,7 +284,7 @@ fn wide_layout_with_history_focus_and_a_selected_stream_at_200x60() {
     let text = s.to_string();
     assert!(text.lines().any(|l| l.contains("RTP streams (2) of the call") && l.contains("RTP ─")), "{text}");
     assert!(text.lines().any(|l| l.trim_matches('"').starts_with('│') && l.contains("10:00:01 --- call ended: 475 packets")), "{text}");
-    assert!(text.contains("486 Busy Here") && text.contains("rtp_capture…_suffix.wav"), "{text}");
+    assert!(text.contains("486 Busy Here") && text.contains("rtp_capture…suffix.wav"), "{text}");
 }
 
 #[test]

@@ -45,16 +45,15 @@ impl Col {
     }
 }
 
-/// Widths of the fixed columns (the number's is measured).
+/// Widths of the fixed columns (the number's and the talk time's are measured).
 fn fixed(c: Col) -> u16 {
     match c {
         Col::Time => 8,
-        Col::Talk => 5,
         Col::Packets => 6,
-        Col::Loss => 5,
+        Col::Loss => 6,
         Col::Jitter => 6,
         Col::Mos | Col::R => 4,
-        Col::Number | Col::Result | Col::File => 0,
+        Col::Number | Col::Talk | Col::Result | Col::File => 0,
     }
 }
 
@@ -64,13 +63,14 @@ const RESULT_MAX: u16 = 28;
 const FILE_MIN: u16 = 10;
 
 /// The columns that fit `width` and their widths: R goes first, then the file, then jitter.
-fn layout(width: u16, number_w: u16) -> Vec<(Col, u16)> {
+fn layout(width: u16, number_w: u16, talk_w: u16) -> Vec<(Col, u16)> {
     let all = [Col::Time, Col::Number, Col::Result, Col::Talk, Col::Packets, Col::Loss, Col::Jitter, Col::Mos, Col::R, Col::File];
     let mut cols: Vec<Col> = all.to_vec();
     let need = |cols: &[Col]| -> u16 {
         cols.iter()
             .map(|&c| 1 + match c {
                 Col::Number => number_w,
+                Col::Talk => talk_w,
                 Col::Result => RESULT_MIN,
                 Col::File => FILE_MIN,
                 c => fixed(c),
@@ -91,6 +91,7 @@ fn layout(width: u16, number_w: u16) -> Vec<(Col, u16)> {
         .map(|&c| {
             let w = match c {
                 Col::Number => number_w,
+                Col::Talk => talk_w,
                 Col::Result => RESULT_MIN + result_extra + if cols.contains(&Col::File) { 0 } else { spare },
                 Col::File => FILE_MIN + spare,
                 c => fixed(c),
@@ -152,7 +153,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> ListRe
     rects.offset = offset;
     rects.shown = shown;
     let number_w = history.iter().map(|r| r.number.as_ref().map_or(1, |n| n.to_string().len())).max().unwrap_or(1).max(6) as u16;
-    let cols = layout(inner.width, number_w);
+    // mm:ss, or h:mm:ss once a call passed an hour: never cut.
+    let talk_w = history.iter().map(|r| clock(r.duration).len()).max().unwrap_or(5) as u16;
+    let cols = layout(inner.width, number_w, talk_w);
     let rows = history.iter().enumerate().skip(offset).take(shown).map(|(i, r)| {
         let row = Row::new(cols.iter().map(|&(c, w)| cell(r, c, w, theme)).collect::<Vec<_>>());
         if selected == Some(i) {
@@ -181,12 +184,12 @@ mod tests {
 
     #[test]
     fn columns_give_way_in_order_and_numbers_keep_their_width() {
-        let names = |w| layout(w, 10).iter().map(|&(c, _)| c.title()).collect::<Vec<_>>().join(" ");
+        let names = |w| layout(w, 10, 5).iter().map(|&(c, _)| c.title()).collect::<Vec<_>>().join(" ");
         assert_eq!(names(200), "Time Number Result Talk Pkts Loss Jit ms MOS R File");
         assert_eq!(names(78), "Time Number Result Talk Pkts Loss Jit ms MOS R File");
-        assert_eq!(names(70), "Time Number Result Talk Pkts Loss Jit ms MOS File");
+        assert_eq!(names(72), "Time Number Result Talk Pkts Loss Jit ms MOS File");
         assert_eq!(names(60), "Time Number Result Talk Pkts Loss Jit ms MOS");
-        let total: u16 = layout(78, 10).iter().map(|&(_, w)| w + 1).sum();
+        let total: u16 = layout(78, 10, 5).iter().map(|&(_, w)| w + 1).sum();
         assert_eq!(total, 79, "the row fills the pane");
     }
 }
