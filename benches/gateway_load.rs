@@ -45,12 +45,12 @@ fn main() {
     }
     let secs: u64 = std::env::var("GATEWAY_LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
     println!("gateway_load: {secs} s measured per run, 50 packets/s per call, 172-byte PCMU packets");
-    println!("{:>5} {:>9} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}", "calls", "packets", "us/pkt", "lost", "median", "p99", "max", "sender%", "readers%", "load avg");
+    println!("{:>5} {:>9} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}", "calls", "packets", "us/pkt", "csw/pkt", "lost", "median", "p99", "max", "sender%", "readers%", "load avg");
     for n in sizes {
         let r = run(n, Duration::from_secs(secs));
         println!(
-            "{:>5} {:>9} {:>8.2} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>8.1}% {:>8.1}% {:>16}",
-            n, r.sent, r.us_per_packet, r.lost, r.median_ms, r.p99_ms, r.max_ms, r.sender_pct, r.readers_pct, r.load
+            "{:>5} {:>9} {:>8.2} {:>8.3} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>8.1}% {:>8.1}% {:>16}",
+            n, r.sent, r.us_per_packet, r.switches_per_packet, r.lost, r.median_ms, r.p99_ms, r.max_ms, r.sender_pct, r.readers_pct, r.load
         );
     }
 }
@@ -58,6 +58,7 @@ fn main() {
 struct Figures {
     sent: u64,
     us_per_packet: f64,
+    switches_per_packet: f64,
     lost: i64,
     median_ms: f64,
     p99_ms: f64,
@@ -103,9 +104,11 @@ fn run(n: usize, window: Duration) -> Figures {
 
     sleep_until(from);
     let cpu0 = process_cpu(gateway.id());
+    let switches0 = context_switches(gateway.id());
     let perf = std::env::var("GATEWAY_LOAD_PERF").ok().map(|args| spawn_perf(&args, gateway.id(), window));
     sleep_until(to);
     let cpu1 = process_cpu(gateway.id());
+    let switches1 = context_switches(gateway.id());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap().split(' ').take(3).collect::<Vec<_>>().join(" ");
     if let Some(mut p) = perf {
         let _ = p.wait();
@@ -126,6 +129,7 @@ fn run(n: usize, window: Duration) -> Figures {
     Figures {
         sent,
         us_per_packet: (cpu1 - cpu0).as_secs_f64() * 1e6 / sent as f64,
+        switches_per_packet: (switches1 - switches0) as f64 / sent as f64,
         lost: sent as i64 - delays.len() as i64,
         median_ms: pick(0.5),
         p99_ms: pick(0.99),
@@ -183,6 +187,23 @@ fn spawn_perf(args: &str, pid: u32, window: Duration) -> Child {
 
 fn sleep_until(t: Instant) {
     std::thread::sleep(t.saturating_duration_since(Instant::now()));
+}
+
+/// Context switches (voluntary and not) of every live thread of a process: unlike CPU time,
+/// a count the load of the machine does not inflate.
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// utime + stime of a process, all its threads.
