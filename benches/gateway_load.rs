@@ -10,7 +10,8 @@
 //! `cargo bench --bench gateway_load -- 100 400 1000` (default: all three);
 //! GATEWAY_LOAD_SECS (default 15) is the measured window, after 2 s of warm-up;
 //! GATEWAY_LOAD_PERF="record -F 499 -g -o perf.data" runs `perf <that> -p <gateway>` over
-//! the window; GATEWAY_LOAD_BIN=path runs that gateway binary instead of this build's.
+//! the window; `-- floor` measures only the syscalls each forwarded packet needs at
+//! least; GATEWAY_LOAD_BIN=path runs that gateway binary instead of this build's.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -39,6 +40,9 @@ fn now_ns() -> u64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "floor") {
+        return floor(400);
+    }
     let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     if sizes.is_empty() {
         sizes = vec![100, 400, 1000];
@@ -393,4 +397,54 @@ async fn read_frames(mut c: Ws, stop: Arc<AtomicBool>) -> Vec<u32> {
         }
     }
     delays
+}
+
+/// The syscall floor of forwarding one packet, with no gateway: on one thread, `recvfrom`
+/// of a 172-byte datagram on each of `n` sockets, then one `write` of its 352-byte frame
+/// to each of `n` loopback TCP connections (drained by another thread).
+fn floor(n: usize) {
+    use std::io::{Read, Write};
+    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut links = Vec::new();
+    let mut peers = Vec::new();
+    for _ in 0..n {
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (link, _) = listener.accept().unwrap();
+        link.set_nodelay(true).unwrap();
+        peer.set_nonblocking(true).unwrap();
+        links.push(link);
+        peers.push(peer);
+    }
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        loop {
+            for mut p in &peers {
+                let _ = p.read(&mut buf);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (packet, frame, mut buf) = ([0x80u8; 172], [b'0'; 352], [0u8; 2048]);
+    let (mut recv, mut write, mut count) = (Duration::ZERO, Duration::ZERO, 0u32);
+    for _ in 0..200 {
+        for s in &sockets {
+            tx.send_to(&packet, s.local_addr().unwrap()).unwrap();
+        }
+        let t0 = thread_cpu();
+        for s in &sockets {
+            s.recv_from(&mut buf).unwrap();
+        }
+        let t1 = thread_cpu();
+        for l in links.iter_mut() {
+            l.write_all(&frame).unwrap();
+        }
+        recv += t1 - t0;
+        write += thread_cpu() - t1;
+        count += n as u32;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap();
+    println!("floor per packet: recvfrom {:.2} us + TCP write {:.2} us (load {})", recv.as_secs_f64() * 1e6 / count as f64, write.as_secs_f64() * 1e6 / count as f64, load.trim());
 }
