@@ -10,7 +10,8 @@
 //! `cargo bench --bench gateway_load -- 100 400 1000` (default: all three);
 //! GATEWAY_LOAD_SECS (default 15) is the measured window, after 2 s of warm-up;
 //! GATEWAY_LOAD_PERF="record -F 499 -g -o perf.data" runs `perf <that> -p <gateway>` over
-//! the window; GATEWAY_LOAD_BIN=path runs that gateway binary instead of this build's.
+//! the window; `-- floor` measures only the syscalls each forwarded packet needs at
+//! least; GATEWAY_LOAD_BIN=path runs that gateway binary instead of this build's.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -39,18 +40,21 @@ fn now_ns() -> u64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "floor") {
+        return floor(400);
+    }
     let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     if sizes.is_empty() {
         sizes = vec![100, 400, 1000];
     }
     let secs: u64 = std::env::var("GATEWAY_LOAD_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
     println!("gateway_load: {secs} s measured per run, 50 packets/s per call, 172-byte PCMU packets");
-    println!("{:>5} {:>9} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}", "calls", "packets", "us/pkt", "lost", "median", "p99", "max", "sender%", "readers%", "load avg");
+    println!("{:>5} {:>9} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>16}", "calls", "packets", "us/pkt", "csw/pkt", "lost", "median", "p99", "max", "sender%", "readers%", "load avg");
     for n in sizes {
         let r = run(n, Duration::from_secs(secs));
         println!(
-            "{:>5} {:>9} {:>8.2} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>8.1}% {:>8.1}% {:>16}",
-            n, r.sent, r.us_per_packet, r.lost, r.median_ms, r.p99_ms, r.max_ms, r.sender_pct, r.readers_pct, r.load
+            "{:>5} {:>9} {:>8.2} {:>8.3} {:>6} {:>7.2}ms {:>7.2}ms {:>7.2}ms {:>8.1}% {:>8.1}% {:>16}",
+            n, r.sent, r.us_per_packet, r.switches_per_packet, r.lost, r.median_ms, r.p99_ms, r.max_ms, r.sender_pct, r.readers_pct, r.load
         );
     }
 }
@@ -58,6 +62,7 @@ fn main() {
 struct Figures {
     sent: u64,
     us_per_packet: f64,
+    switches_per_packet: f64,
     lost: i64,
     median_ms: f64,
     p99_ms: f64,
@@ -103,9 +108,11 @@ fn run(n: usize, window: Duration) -> Figures {
 
     sleep_until(from);
     let cpu0 = process_cpu(gateway.id());
+    let switches0 = context_switches(gateway.id());
     let perf = std::env::var("GATEWAY_LOAD_PERF").ok().map(|args| spawn_perf(&args, gateway.id(), window));
     sleep_until(to);
     let cpu1 = process_cpu(gateway.id());
+    let switches1 = context_switches(gateway.id());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap().split(' ').take(3).collect::<Vec<_>>().join(" ");
     if let Some(mut p) = perf {
         let _ = p.wait();
@@ -126,6 +133,7 @@ fn run(n: usize, window: Duration) -> Figures {
     Figures {
         sent,
         us_per_packet: (cpu1 - cpu0).as_secs_f64() * 1e6 / sent as f64,
+        switches_per_packet: (switches1 - switches0) as f64 / sent as f64,
         lost: sent as i64 - delays.len() as i64,
         median_ms: pick(0.5),
         p99_ms: pick(0.99),
@@ -183,6 +191,23 @@ fn spawn_perf(args: &str, pid: u32, window: Duration) -> Child {
 
 fn sleep_until(t: Instant) {
     std::thread::sleep(t.saturating_duration_since(Instant::now()));
+}
+
+/// Context switches (voluntary and not) of every live thread of a process: unlike CPU time,
+/// a count the load of the machine does not inflate.
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// utime + stime of a process, all its threads.
@@ -372,4 +397,54 @@ async fn read_frames(mut c: Ws, stop: Arc<AtomicBool>) -> Vec<u32> {
         }
     }
     delays
+}
+
+/// The syscall floor of forwarding one packet, with no gateway: on one thread, `recvfrom`
+/// of a 172-byte datagram on each of `n` sockets, then one `write` of its 352-byte frame
+/// to each of `n` loopback TCP connections (drained by another thread).
+fn floor(n: usize) {
+    use std::io::{Read, Write};
+    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut links = Vec::new();
+    let mut peers = Vec::new();
+    for _ in 0..n {
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (link, _) = listener.accept().unwrap();
+        link.set_nodelay(true).unwrap();
+        peer.set_nonblocking(true).unwrap();
+        links.push(link);
+        peers.push(peer);
+    }
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        loop {
+            for mut p in &peers {
+                let _ = p.read(&mut buf);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (packet, frame, mut buf) = ([0x80u8; 172], [b'0'; 352], [0u8; 2048]);
+    let (mut recv, mut write, mut count) = (Duration::ZERO, Duration::ZERO, 0u32);
+    for _ in 0..200 {
+        for s in &sockets {
+            tx.send_to(&packet, s.local_addr().unwrap()).unwrap();
+        }
+        let t0 = thread_cpu();
+        for s in &sockets {
+            s.recv_from(&mut buf).unwrap();
+        }
+        let t1 = thread_cpu();
+        for l in links.iter_mut() {
+            l.write_all(&frame).unwrap();
+        }
+        recv += t1 - t0;
+        write += thread_cpu() - t1;
+        count += n as u32;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap();
+    println!("floor per packet: recvfrom {:.2} us + TCP write {:.2} us (load {})", recv.as_secs_f64() * 1e6 / count as f64, write.as_secs_f64() * 1e6 / count as f64, load.trim());
 }
