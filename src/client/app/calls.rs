@@ -147,6 +147,12 @@ impl App {
         if self.calls.live() {
             self.finish_call();
         }
+        // Packets that trailed the end line landed in the ended call's recording: its row
+        // says how long that recording really is.
+        let seconds = self.capture.seconds();
+        if let Some(r) = self.calls.current_id().and_then(|id| self.calls.record_mut(id)) {
+            r.seconds = seconds;
+        }
         self.streams = StreamSet::default();
         self.capture = Capture::with_sink(Counter::default());
         self.calls.open(Some(number), (self.wall_clock)());
