@@ -87,7 +87,7 @@ pub(super) async fn session(
                 while let Some(frame) = next.take() {
                     taken += 1;
                     match on_frame(frame, now, &mut parser) {
-                        Frame::Event(ev) => out.push(ev),
+                        Frame::Event(ev) => out.push(ev, now),
                         Frame::Pong | Frame::Skip => {}
                         Frame::End(reason) => {
                             flush_or_shutdown!();
@@ -112,10 +112,14 @@ const READ_BATCH: usize = 256;
 /// a screen frame, so a status line or an answer shows at once.
 const COALESCE: Duration = Duration::from_millis(2);
 /// The longest an RTP packet waits for others. A call's packets come every 20 ms; handing
-/// each over alone woke the UI thread 50 times a second (half the in-call CPU was task
-/// switching). Held this long, a call's packets go in batches of about five: the UI wakes
-/// 10 times a second, as often as it draws anyway (`runtime::redraw::EVENT_FRAME`).
-const RTP_HOLD: Duration = Duration::from_millis(100);
+/// each over alone woke the UI thread 50 times a second (a quarter of the in-call CPU was
+/// the kernel switching tasks). Held this long, a call's packets go in batches of about ten:
+/// the UI wakes 5 times a second for them, as often as it draws (`runtime::redraw::EVENT_FRAME`).
+const RTP_HOLD: Duration = Duration::from_millis(200);
+/// RTP that comes this long or more after the previous packet is paced (a call) and is held;
+/// packets closer together are a burst or a flood, handed over as fast as before, so the end
+/// of a flood is not held back.
+const PACED: Duration = Duration::from_millis(5);
 
 /// Events on their way to the UI. Under a flood they go as one [`NetEvent::Batch`] of up to
 /// [`READ_BATCH`]: one channel item, so the UI thread is woken once per batch rather than once
@@ -127,11 +131,20 @@ const RTP_HOLD: Duration = Duration::from_millis(100);
 struct Outbox {
     events: Vec<NetEvent>,
     due: Option<tokio::time::Instant>,
+    /// When the previous RTP packet was read.
+    last_rtp: Option<Instant>,
 }
 
 impl Outbox {
-    fn push(&mut self, ev: NetEvent) {
-        let wait = if matches!(ev, NetEvent::Rtp(_)) { RTP_HOLD } else { COALESCE };
+    fn push(&mut self, ev: NetEvent, now: Instant) {
+        let wait = match ev {
+            NetEvent::Rtp(_) => {
+                let paced = self.last_rtp.is_some_and(|t| now.saturating_duration_since(t) >= PACED);
+                self.last_rtp = Some(now);
+                if paced { RTP_HOLD } else { COALESCE }
+            }
+            _ => COALESCE,
+        };
         let due = tokio::time::Instant::now() + wait;
         self.due = Some(self.due.map_or(due, |d| d.min(due)));
         self.events.push(ev);

@@ -30,8 +30,9 @@ use crate::client::net::{self, NetCommand, NetConfig, NetEvent};
 pub const NET_BATCH: usize = 512;
 /// The clock's period while something happens (a call, packets in the last seconds, a
 /// reconnect countdown): app timers, the spill and log file hand-overs, and a redraw so
-/// that times on screen move.
-pub const LIVELY_TICK: Duration = Duration::from_millis(100);
+/// that times on screen move. As long as [`redraw::EVENT_FRAME`], so a call wakes the UI for
+/// the tick and the network's hand-over about five times a second each.
+pub const LIVELY_TICK: Duration = Duration::from_millis(200);
 /// The clock's period when nothing happens: times on screen move by the second.
 pub const IDLE_TICK: Duration = Duration::from_secs(1);
 /// Packets this recent keep the clock lively.
