@@ -25,6 +25,9 @@ impl Plain {
         let mut child = Command::new(sipdeck())
             .args(args)
             .current_dir(cwd)
+            // The config file and redial history of the user running the tests stay out.
+            .env("XDG_CONFIG_HOME", cwd.join(".config"))
+            .env("XDG_DATA_HOME", cwd.join(".data"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -222,6 +225,8 @@ fn script(args: &[&str], cwd: &std::path::Path, input: &str, limit: Duration) ->
     let mut child = Command::new(sipdeck())
         .args(args)
         .current_dir(cwd)
+        .env("XDG_CONFIG_HOME", cwd.join(".config"))
+        .env("XDG_DATA_HOME", cwd.join(".data"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

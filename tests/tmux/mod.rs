@@ -21,7 +21,11 @@ impl Tmux {
         let mut cmd = Command::new("tmux");
         cmd.arg("-S").arg(&socket).args(["-f", "/dev/null", "new-session", "-d", "-s", "e2e"]);
         cmd.args(["-x", &w.to_string(), "-y", &h.to_string(), "-c"]).arg(cwd);
-        for (k, v) in env {
+        // The user's own config file and redial history stay out of the tests (and untouched)
+        // unless a test names its own folders.
+        let (config, data) = (dir.path().join("config"), dir.path().join("data"));
+        let own = [("XDG_CONFIG_HOME", config.to_str().unwrap()), ("XDG_DATA_HOME", data.to_str().unwrap())];
+        for (k, v) in own.iter().filter(|(k, _)| !env.iter().any(|(e, _)| e == k)).chain(env) {
             cmd.args(["-e", &format!("{k}={v}")]);
         }
         cmd.arg(line);

@@ -25,7 +25,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             area,
             " Call a number ",
             input,
-            "Digits only, at least 3. Enter calls, Esc cancels.",
+            "Digits (3+). Enter calls, Up/Down redial, Esc cancels.",
             error.as_deref(),
             &[],
         ),
