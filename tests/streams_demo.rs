@@ -70,9 +70,9 @@ async fn shown_loss_and_saved_length_under_drop_and_reorder() {
     let screen = format!("{}", term.backend());
     let cell = format!("{lost} {pct:.1}%");
     assert!(screen.contains(&cell), "{cell} not in\n{screen}");
-    // ...and in the full statistics that key 4 writes to the log.
+    // ...and in the short per-stream line that key 4 writes to the log.
     c.key('4').await;
-    let line = format!("{} received, {expected} expected, {lost} lost ({pct:.1}%)", expected - lost);
+    let line = format!("{}/{expected} pkts, {lost} lost {pct:.1}%", expected - lost);
     assert!(c.logged(&line), "{line} not in\n{}", c.log_text());
 
     // The recording is as long as the call: every lost packet became 20 ms of silence.
