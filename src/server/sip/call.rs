@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::agent::SipAgent;
-use super::dtmf::{self, DtmfTiming};
+use super::dtmf::{send_dtmf_in_turn, DtmfPath, DtmfTiming};
 use super::ports::PortPool;
 use super::rtp::{CallRtp, RtpSources};
 use super::sdp::{self, AnswerError};
@@ -156,27 +156,6 @@ struct Running {
     hangup_asked: bool,
     /// The INVITE was given up without an answer (target unreachable).
     abandoned: bool,
-}
-
-/// How a call's digits travel.
-enum DtmfPath {
-    Events(super::rtp::RtpOutlet, u8),
-    Info(InviteDialog),
-}
-
-/// The DTMF sender of a call: each request in the order it came, its line when done.
-async fn send_dtmf_in_turn(mut queue: mpsc::UnboundedReceiver<(DtmfDigits, DtmfPath)>, timing: DtmfTiming, out: ClientOutbox) {
-    while let Some((digits, how)) = queue.recv().await {
-        let sent = match &how {
-            DtmfPath::Events(outlet, pt) => dtmf::send_events(outlet, *pt, &digits, timing).await,
-            DtmfPath::Info(dialog) => dtmf::send_info(dialog, &digits, timing).await,
-        };
-        let line = match sent {
-            Ok(()) => format!("DTMF sent: {digits}"),
-            Err(e) => format!("Error: cannot send DTMF {digits}: {e}"),
-        };
-        out.line(line).await;
-    }
 }
 
 type InviteResult = rsipstack::Result<(DialogId, Option<Response>)>;

@@ -7,11 +7,13 @@ use std::time::Duration;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCodeKind};
 use thiserror::Error;
+use tokio::sync::mpsc;
 
 use super::rtp::{RtpError, RtpOutlet};
 use crate::core::dtmf_encode::{event_code, event_train};
 use crate::core::protocol::DtmfDigits;
 use crate::server::media::PACKET_INTERVAL;
+use crate::server::outbox::ClientOutbox;
 
 /// How long each digit sounds, and the silence between two (`--dtmf-duration`,
 /// `--dtmf-gap`).
@@ -80,6 +82,27 @@ pub async fn send_info(dialog: &InviteDialog, digits: &DtmfDigits, timing: DtmfT
         }
     }
     Ok(())
+}
+
+/// How a call's digits travel.
+pub enum DtmfPath {
+    Events(RtpOutlet, u8),
+    Info(InviteDialog),
+}
+
+/// The DTMF sender of a call: each request in the order it came, its line when done.
+pub async fn send_dtmf_in_turn(mut queue: mpsc::UnboundedReceiver<(DtmfDigits, DtmfPath)>, timing: DtmfTiming, out: ClientOutbox) {
+    while let Some((digits, how)) = queue.recv().await {
+        let sent = match &how {
+            DtmfPath::Events(outlet, pt) => send_events(outlet, *pt, &digits, timing).await,
+            DtmfPath::Info(dialog) => send_info(dialog, &digits, timing).await,
+        };
+        let line = match sent {
+            Ok(()) => format!("DTMF sent: {digits}"),
+            Err(e) => format!("Error: cannot send DTMF {digits}: {e}"),
+        };
+        out.line(line).await;
+    }
 }
 
 #[cfg(test)]
