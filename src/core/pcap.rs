@@ -7,10 +7,11 @@
 //! Wireshark does not decode RTP on a bare port by default: open the file with
 //! `-d udp.port==5004,rtp` (tshark) or "Decode As... RTP", or enable the `rtp_udp` heuristic.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
+use pcap_file::{DataLink, PcapError};
 
 const ETHERNET_LEN: usize = 14;
 const IPV4_LEN: usize = 20;
@@ -52,44 +53,62 @@ impl Clock {
     }
 }
 
-/// A pcap file being written in memory.
-pub struct Pcap {
-    writer: PcapWriter<Vec<u8>>,
+/// A pcap file being written: into memory (`Pcap::new`) or straight into any writer
+/// (`Pcap::into_writer`), so a day-long call's export needs no more memory than one frame.
+pub struct Pcap<W: Write = Vec<u8>> {
+    writer: PcapWriter<W>,
     flow: Flow,
     frame: Vec<u8>,
     ip_id: u16,
     packets: u64,
 }
 
-impl Pcap {
+impl Pcap<Vec<u8>> {
     pub fn new(flow: Flow) -> Pcap {
-        let header = PcapHeader { datalink: DataLink::ETHERNET, snaplen: SNAPLEN, ..PcapHeader::default() };
         // Writing to a Vec cannot fail.
-        let writer = PcapWriter::with_header(Vec::new(), header).expect("pcap header into memory");
-        Pcap { writer, flow, frame: Vec::with_capacity(HEADERS + 1500), ip_id: 0, packets: 0 }
+        Pcap::into_writer(Vec::new(), flow).expect("pcap header into memory")
     }
 
     /// Add one RTP packet (the whole packet, header included) that arrived at `wall` (time
     /// since the UNIX epoch). False when it is too large for a frame and was left out.
     pub fn push(&mut self, wall: Duration, rtp: &[u8]) -> bool {
+        self.write(wall, rtp).expect("pcap packet into memory")
+    }
+
+    /// The whole file.
+    pub fn finish(self) -> Vec<u8> {
+        self.writer.into_writer()
+    }
+}
+
+impl<W: Write> Pcap<W> {
+    /// Start a pcap file on `out`: its header is written at once.
+    pub fn into_writer(out: W, flow: Flow) -> Result<Pcap<W>, PcapError> {
+        let header = PcapHeader { datalink: DataLink::ETHERNET, snaplen: SNAPLEN, ..PcapHeader::default() };
+        let writer = PcapWriter::with_header(out, header)?;
+        Ok(Pcap { writer, flow, frame: Vec::with_capacity(HEADERS + 1500), ip_id: 0, packets: 0 })
+    }
+
+    /// [`Pcap::push`] for any writer: Ok(false) when the packet is too large for a frame.
+    pub fn write(&mut self, wall: Duration, rtp: &[u8]) -> Result<bool, PcapError> {
         if rtp.len() > MAX_RTP_LEN {
-            return false;
+            return Ok(false);
         }
         self.frame.clear();
         frame_into(&mut self.frame, &self.flow, self.ip_id, rtp);
         self.ip_id = self.ip_id.wrapping_add(1);
         let packet = PcapPacket::new(wall, self.frame.len() as u32, &self.frame);
-        self.writer.write_packet(&packet).expect("pcap packet into memory");
+        self.writer.write_packet(&packet)?;
         self.packets += 1;
-        true
+        Ok(true)
     }
 
     pub fn packets(&self) -> u64 {
         self.packets
     }
 
-    /// The whole file.
-    pub fn finish(self) -> Vec<u8> {
+    /// The writer, after the last packet.
+    pub fn into_inner(self) -> W {
         self.writer.into_writer()
     }
 }

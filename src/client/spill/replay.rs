@@ -231,7 +231,9 @@ pub fn save_wav(sources: &[Source], path: &Path, format: RecordFormat) -> io::Re
 pub fn save_pcap(sources: &[Source], path: &Path) -> io::Result<SavedFile> {
     use crate::core::pcap::{Flow, Pcap};
     atomically(path, |tmp| {
-        let mut pcap = Pcap::new(Flow::default());
+        // Straight to the file, a frame at a time: a day-long call needs no more memory.
+        let file = std::io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(tmp)?);
+        let mut pcap = Pcap::into_writer(file, Flow::default()).map_err(io::Error::other)?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let mut span = Duration::ZERO;
         for src in sources {
@@ -240,15 +242,14 @@ pub fn save_pcap(sources: &[Source], path: &Path) -> io::Result<SavedFile> {
             let mut n = 0u64;
             while let Some(r) = reader.next_record()? {
                 let at = r.micros.map_or(Duration::from_millis(20 * n), Duration::from_micros);
-                pcap.push(start + at, r.packet);
+                pcap.write(start + at, r.packet).map_err(io::Error::other)?;
                 span = span.max(at);
                 n += 1;
             }
         }
-        let bytes = pcap.finish();
-        let mut f = std::fs::File::create(tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        Ok(SavedFile { bytes: bytes.len() as u64, seconds: span.as_secs_f64() })
+        let file = pcap.into_inner().into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let bytes = file.metadata()?.len();
+        Ok(SavedFile { bytes, seconds: span.as_secs_f64() })
     })
 }
