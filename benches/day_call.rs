@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use sipdeck::client::app::command::Command;
-use sipdeck::client::app::{App, AppConfig, IoEvent, RecordFormat};
+use sipdeck::client::app::{App, AppConfig, IoEvent};
 use sipdeck::client::net::{NetEvent, RtpFrame};
 use sipdeck::client::runtime::{Effects, Session};
 use sipdeck::core::audio::Tone;
@@ -59,14 +59,7 @@ fn main() {
 async fn day(packets: u64) -> (u64, u64, Duration) {
     let base = std::env::var_os("DAY_CALL_DIR").map(std::path::PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let dir = tempfile::tempdir_in(base).expect("a record folder");
-    let cfg = AppConfig {
-        url: "ws://127.0.0.1:9".into(),
-        default_number: "0938220136".parse().expect("a number"),
-        record_dir: dir.path().to_path_buf(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: dir.path().to_path_buf(),
-        save_calls: Default::default(),
-    };
+    let cfg = AppConfig { record_dir: dir.path().to_path_buf(), wav_dir: dir.path().to_path_buf(), ..AppConfig::new("ws://127.0.0.1:9") };
     let (cmd, _cmd_rx) = tokio::sync::mpsc::channel(1);
     let (io, mut io_rx) = tokio::sync::mpsc::channel(4);
     let t0 = Instant::now();

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::client::app::{App, AppConfig, Effect, RecordFormat};
+use sipdeck::client::app::{App, AppConfig, Effect};
 use sipdeck::client::net::{self, NetCommand, NetConfig, NetEvent, RtpFrame};
 use sipdeck::client::runtime::redraw::{Redraw, EVENT_FRAME};
 use sipdeck::client::runtime::{Effects, Ending, Flow, FrontEnd, Runtime, Session, Woke, LIVELY_TICK};
@@ -269,14 +269,7 @@ fn session(url: &str, dir: &std::path::Path, cmd: tokio::sync::mpsc::Sender<NetC
 }
 
 fn app_config(url: &str, dir: &std::path::Path) -> AppConfig {
-    AppConfig {
-        url: url.to_string(),
-        default_number: "0938220136".parse().expect("a valid number"),
-        record_dir: dir.to_path_buf(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: dir.to_path_buf(),
-        save_calls: Default::default(),
-    }
+    AppConfig { record_dir: dir.to_path_buf(), wav_dir: dir.to_path_buf(), ..AppConfig::new(url) }
 }
 
 struct SipdeckRun {

@@ -394,15 +394,8 @@ fn snapshot_while_reading() {
 // ---- the pane inside the dashboard ----------------------------------------------------------
 
 fn dashboard(t: &Tree) -> sipdeck::client::app::App {
-    use sipdeck::client::app::{App, AppConfig, LogRing, RecordFormat};
-    let cfg = AppConfig {
-        url: "ws://127.0.0.1:8080".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: t.music(),
-        save_calls: Default::default(),
-    };
+    use sipdeck::client::app::{App, AppConfig, LogRing};
+    let cfg = AppConfig { wav_dir: t.music(), ..AppConfig::new("ws://127.0.0.1:8080") };
     let mut app = App::new(cfg, std::time::Instant::now());
     app.wall_clock = || at(10, 0, 0);
     app.log = LogRing::default();

@@ -7,20 +7,13 @@ use chrono::{Local, TimeZone};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use sipdeck::client::app::{App, AppConfig, CallState, ConnState, LogKind, LogRing, RecordFormat, Upload, UploadState};
+use sipdeck::client::app::{App, AppConfig, CallState, ConnState, LogKind, LogRing, Upload, UploadState};
 use sipdeck::client::net::{NetEvent, RtpFrame};
 use sipdeck::core::rtp::{self, RtpHeader};
 use sipdeck::client::ui::{self, Theme};
 
 fn app(t0: Instant) -> App {
-    let cfg = AppConfig {
-        url: "ws://127.0.0.1:8080".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: ".".into(),
-        save_calls: Default::default(),
-    };
+    let cfg = AppConfig::new("ws://127.0.0.1:8080");
     let mut a = App::new(cfg, t0);
     a.wall_clock = || at(59);
     a.log = LogRing::default();

@@ -10,14 +10,7 @@ use sipdeck::client::net::{NetEvent, RtpFrame};
 use sipdeck::core::rtp::{self, RtpHeader};
 
 fn app(t0: Instant, format: RecordFormat) -> App {
-    let cfg = AppConfig {
-        url: "ws://127.0.0.1:1".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: std::env::temp_dir(),
-        record_format: format,
-        wav_dir: ".".into(),
-        save_calls: Default::default(),
-    };
+    let cfg = AppConfig { record_dir: std::env::temp_dir(), record_format: format, ..AppConfig::new("ws://127.0.0.1:1") };
     App::new(cfg, t0)
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sipdeck::client::app::{App, AppConfig, Effect, RecordFormat};
+use sipdeck::client::app::{App, AppConfig, Effect};
 use sipdeck::client::net::{NetConfig, NetEvent};
 use sipdeck::client::runtime::{Ending, Flow, FrontEnd, Runtime, Session, Woke};
 use tokio::time::Instant as Deadline;
@@ -54,14 +54,7 @@ impl Client {
     }
 
     pub fn connect_with(cfg: NetConfig, record_dir: &Path) -> Client {
-        let app_cfg = AppConfig {
-            url: cfg.url.clone(),
-            default_number: "0938220136".parse().unwrap(),
-            record_dir: record_dir.to_path_buf(),
-            record_format: RecordFormat::Mulaw,
-            wav_dir: ".".into(),
-            save_calls: Default::default(),
-        };
+        let app_cfg = AppConfig { record_dir: record_dir.to_path_buf(), ..AppConfig::new(cfg.url.clone()) };
         let rt = Runtime::start(App::new(app_cfg, Instant::now()), cfg, None).unwrap();
         Client { rt }
     }

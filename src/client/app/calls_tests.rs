@@ -1,6 +1,6 @@
 //! Calls as sessions, folded from synthetic events: boundaries, history, saving, stalls.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::super::*;
 use super::{CallResult, HISTORY_LEN};
@@ -9,18 +9,7 @@ use crate::core::protocol::ClientMsg;
 use crate::core::rtp::{self, RtpHeader};
 
 fn app(save_calls: SaveCalls) -> App {
-    let cfg = AppConfig {
-        url: "ws://test".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: ".".into(),
-        save_calls,
-    };
-    let now = Instant::now();
-    let mut a = App::new(cfg, now);
-    a.on_net(NetEvent::Connected { subprotocol: true }, now);
-    a
+    crate::client::app::connected_test_app(AppConfig { save_calls, ..AppConfig::new("ws://test") })
 }
 
 fn call(a: &mut App, number: &str) {

@@ -1,27 +1,16 @@
 //! Focus, selection, zoom and the mouse, driven by keys and synthetic mouse events.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 use crate::client::app::mouse::Mouse;
-use crate::client::app::{focus, mouse, summary, AppConfig, Key, LogKind, RecordFormat};
+use crate::client::app::{focus, mouse, summary, AppConfig, Key, LogKind};
 use crate::client::net::{NetEvent, RtpFrame};
 use crate::core::protocol::ClientMsg;
 use crate::core::rtp::{self, RtpHeader};
 
 fn app() -> App {
-    let cfg = AppConfig {
-        url: "ws://test".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: ".".into(),
-        save_calls: Default::default(),
-    };
-    let now = Instant::now();
-    let mut a = App::new(cfg, now);
-    a.on_net(NetEvent::Connected { subprotocol: true }, now);
-    a
+    crate::client::app::connected_test_app(AppConfig::new("ws://test"))
 }
 
 /// One call to `number` with `ssrcs.len()` streams of 10 packets each, answered and ended.

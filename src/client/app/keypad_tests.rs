@@ -1,7 +1,6 @@
 //! The keypad and `d <digits>`: sent as typed during a call, refused without one, and a
 //! server that lacks the extension is heard like any other.
 
-use std::time::Instant;
 
 use super::super::command::{parse_line, Command, Parsed};
 use super::super::keys::Key;
@@ -10,18 +9,7 @@ use crate::client::net::NetEvent;
 use crate::core::protocol::ClientMsg;
 
 fn app() -> App {
-    let cfg = AppConfig {
-        url: "ws://test".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: ".".into(),
-        save_calls: Default::default(),
-    };
-    let now = Instant::now();
-    let mut a = App::new(cfg, now);
-    a.on_net(NetEvent::Connected { subprotocol: true }, now);
-    a
+    crate::client::app::connected_test_app(AppConfig::new("ws://test"))
 }
 
 fn in_call() -> App {

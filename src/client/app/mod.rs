@@ -61,6 +61,30 @@ pub struct AppConfig {
     pub save_calls: SaveCalls,
 }
 
+impl AppConfig {
+    /// The command line's defaults for `url`: the default number, the current folder for
+    /// recordings and the file browser, mu-law, no saving of every call.
+    pub fn new(url: impl Into<String>) -> AppConfig {
+        AppConfig {
+            url: url.into(),
+            default_number: crate::core::protocol::DEFAULT_NUMBER.parse().expect("the default number is valid"),
+            record_dir: ".".into(),
+            record_format: RecordFormat::Mulaw,
+            wav_dir: ".".into(),
+            save_calls: SaveCalls::Off,
+        }
+    }
+}
+
+/// An app connected to a test URL with the default settings, for the folds' unit tests.
+#[cfg(test)]
+pub(crate) fn connected_test_app(cfg: AppConfig) -> App {
+    let now = Instant::now();
+    let mut a = App::new(cfg, now);
+    a.on_net(crate::client::net::NetEvent::Connected { subprotocol: true }, now);
+    a
+}
+
 /// Work the runtime must do on the app's behalf; it reports back as an [`IoEvent`] and never
 /// decides what is sent.
 #[derive(Debug, Clone, PartialEq)]

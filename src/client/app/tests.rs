@@ -1,7 +1,7 @@
 //! Folds of the app driven by synthetic events: keys that never surprise (confirmations,
 //! closing, the dial field), and the log's scrolling and search.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::keys::Key;
 use super::*;
@@ -10,18 +10,7 @@ use crate::core::protocol::ClientMsg;
 use crate::core::rtp::{self, RtpHeader};
 
 fn app() -> App {
-    let cfg = AppConfig {
-        url: "ws://test".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: ".".into(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: ".".into(),
-        save_calls: Default::default(),
-    };
-    let now = Instant::now();
-    let mut a = App::new(cfg, now);
-    a.on_net(NetEvent::Connected { subprotocol: true }, now);
-    a
+    crate::client::app::connected_test_app(AppConfig::new("ws://test"))
 }
 
 /// Connected, in a call, with some audio received.

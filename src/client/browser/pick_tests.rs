@@ -6,7 +6,7 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::client::app::{AppConfig, ConnState, IoEvent, Purpose, RecordFormat, UploadState};
+use crate::client::app::{AppConfig, ConnState, IoEvent, Purpose, UploadState};
 use crate::core::convert::Length;
 use crate::core::protocol::ClientMsg;
 use crate::client::net::NetEvent;
@@ -67,14 +67,7 @@ fn setup() -> (tempfile::TempDir, App) {
     std::fs::write(d.join("c-broken.wav"), &g711_wav(Law::MuLaw, &[0xff; 800])[..100]).unwrap();
     // 132 s at 8 kHz: over the limit once converted.
     std::fs::write(d.join("d-long.wav"), stereo(8000 * 132, 8000)).unwrap();
-    let cfg = AppConfig {
-        url: "ws://test".into(),
-        default_number: "123".parse().unwrap(),
-        record_dir: d.to_path_buf(),
-        record_format: RecordFormat::Mulaw,
-        wav_dir: d.to_path_buf(),
-        save_calls: Default::default(),
-    };
+    let cfg = AppConfig { default_number: "123".parse().unwrap(), record_dir: d.to_path_buf(), wav_dir: d.to_path_buf(), ..AppConfig::new("ws://test") };
     let now = Instant::now();
     let mut app = App::new(cfg, now);
     app.on_net(NetEvent::Connected { subprotocol: true }, now);

@@ -9,14 +9,7 @@ use super::*;
 use crate::client::spill;
 
 fn session(dir: &std::path::Path) -> (Session, mpsc::Receiver<IoEvent>) {
-    let cfg = crate::client::app::AppConfig {
-        url: "ws://127.0.0.1:9".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: dir.to_path_buf(),
-        record_format: crate::client::app::RecordFormat::Mulaw,
-        wav_dir: dir.to_path_buf(),
-        save_calls: Default::default(),
-    };
+    let cfg = crate::client::app::AppConfig { record_dir: dir.to_path_buf(), wav_dir: dir.to_path_buf(), ..crate::client::app::AppConfig::new("ws://127.0.0.1:9") };
     let (cmd, _cmd_rx) = mpsc::channel(4);
     let (io, io_rx) = mpsc::channel(4);
     let mut s = Session::new(App::new(cfg, Instant::now()), Effects::new(cmd, io), None).unwrap();
@@ -187,14 +180,7 @@ async fn uploads_report_and_the_app_decides_what_is_sent() {
     assert_eq!((path, name.as_str()), (&wav, "tone.wav"));
     assert!(cmd_rx.try_recv().is_err(), "the effect sent nothing");
     assert_eq!(fx.in_flight(), 0);
-    let cfg = crate::client::app::AppConfig {
-        url: "ws://127.0.0.1:9".into(),
-        default_number: "0938220136".parse().unwrap(),
-        record_dir: dir.path().to_path_buf(),
-        record_format: crate::client::app::RecordFormat::Mulaw,
-        wav_dir: dir.path().to_path_buf(),
-        save_calls: Default::default(),
-    };
+    let cfg = crate::client::app::AppConfig { record_dir: dir.path().to_path_buf(), wav_dir: dir.path().to_path_buf(), ..crate::client::app::AppConfig::new("ws://127.0.0.1:9") };
     let mut app = App::new(cfg, Instant::now());
     assert_eq!(app.on_io(ev.clone()), vec![], "not connected: not sent");
     app.conn = ConnState::Connected { since: Instant::now() };
