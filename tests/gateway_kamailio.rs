@@ -4,16 +4,13 @@
 
 mod gateway_support;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::Instant;
 
 use gateway_support::baresip::Baresip;
-use gateway_support::{free_udp_port, Client, Gateway, WAIT};
+use gateway_support::kamailio::Kamailio;
+use gateway_support::{Client, Gateway};
 use sipdeck::core::rtp;
 use sipdeck::server::sip::Account;
-use tokio::sync::mpsc;
 
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
@@ -77,91 +74,6 @@ request_route {{
     )
 }
 
-/// kamailio in the foreground (`-DD`: no daemon, but its worker children), logging to
-/// stderr, which a thread forwards line by line. SIGTERM when dropped: the main process
-/// then stops its children too (SIGKILL would orphan them, with the port still bound).
-struct Kamailio {
-    child: Child,
-    port: u16,
-    log: mpsc::UnboundedReceiver<String>,
-    seen: Vec<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Kamailio {
-    /// Panics when kamailio is not installed (scripts/setup.sh installs it).
-    async fn start(far_end: SocketAddr) -> Option<Kamailio> {
-        if Command::new("kamailio").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-            // Like sipp and tshark: a missing peer is a failed set-up, never a silent pass.
-            panic!("kamailio is not installed: run scripts/setup.sh (Debian package kamailio)");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_udp_port(false);
-        let cfg = dir.path().join("kamailio.cfg");
-        std::fs::write(&cfg, config(port, far_end)).unwrap();
-        // The package's built-in module path is used (no -L); runtime files go to the
-        // temporary folder; small memory pools, as there are a few calls at most.
-        let mut child = Command::new("kamailio")
-            .args(["-DD", "-E", "-m", "16", "-M", "4", "-f"])
-            .arg(&cfg)
-            .arg("-Y")
-            .arg(dir.path())
-            .arg("-P")
-            .arg(dir.path().join("kamailio.pid"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run kamailio");
-        let (tx, log) = mpsc::unbounded_channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut k = Kamailio { child, port, log, seen: Vec::new(), _dir: dir };
-        // A worker logs this once the UDP socket is bound and serving.
-        k.wait_log("sipdeck-test: ready").await;
-        Some(k)
-    }
-
-    fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// Read kamailio's log until a line contains `needle` (lines read earlier count too).
-    async fn wait_log(&mut self, needle: &str) -> String {
-        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
-            return l.clone();
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.log.recv()).await {
-                Ok(Some(line)) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Ok(None) => panic!("kamailio exited before logging {needle:?}; its log:\n{}", self.seen.join("\n")),
-                Err(_) => panic!("kamailio did not log {needle:?}; its log:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-}
-
-impl Drop for Kamailio {
-    fn drop(&mut self) {
-        // SAFETY: a plain signal to our own child, whose pid is still ours (not yet reaped).
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
 fn account(password: Option<&str>) -> Account {
     Account { user: password.map(|_| USER.to_string()), password: password.map(str::to_string), domain: None }
 }
@@ -170,7 +82,7 @@ fn account(password: Option<&str>) -> Account {
 /// client once the call is answered or has failed.
 async fn call_through_kamailio(password: Option<&str>) -> Option<(Client, Kamailio, Gateway, Baresip)> {
     let far = Baresip::start("PCMU").await?;
-    let kam = Kamailio::start(far.addr()).await?;
+    let kam = Kamailio::start(|port| config(port, far.addr())).await;
     let gw = Gateway::start(kam.addr(), |cfg| cfg.sip.account = account(password)).await;
     let mut c = Client::connect(&gw.url()).await;
     c.send("CALL:1000").await;
@@ -182,8 +94,8 @@ async fn the_right_password_gets_through_to_baresip() {
     let Some((mut c, mut kam, gw, _far)) = call_through_kamailio(Some(PASSWORD)).await else { return };
     c.line("Call answered").await;
     // The first INVITE was challenged, the answer to it let through.
-    kam.wait_log("sipdeck-test: challenge (no credentials)").await;
-    kam.wait_log("sipdeck-test: relay INVITE").await;
+    kam.saw_log("sipdeck-test: challenge (no credentials)").await;
+    kam.saw_log("sipdeck-test: relay INVITE").await;
     // baresip's sine, relayed media path aside: RTP goes straight between the ends.
     c.rtp_frames(50).await;
     for pkt in &c.rtp {
@@ -192,7 +104,7 @@ async fn the_right_password_gets_through_to_baresip() {
     c.send("HANGUP").await;
     c.line("Call ended").await;
     // The BYE followed the recorded route through the proxy.
-    kam.wait_log("sipdeck-test: in-dialog BYE").await;
+    kam.saw_log("sipdeck-test: in-dialog BYE").await;
     c.close().await;
     gw.stop().await;
 }
@@ -202,8 +114,8 @@ async fn a_wrong_password_is_told_apart_as_rejected() {
     let Some((mut c, mut kam, gw, _far)) = call_through_kamailio(Some("wrong")).await else { return };
     let line = c.line("Call failed: 407").await;
     assert!(line.ends_with("(credentials rejected)"), "{line}");
-    kam.wait_log(&format!("sipdeck-test: challenge (credentials rejected for {USER})")).await;
-    assert!(!kam.seen.iter().any(|l| l.contains("sipdeck-test: relay")), "kamailio relayed a wrong password");
+    kam.saw_log(&format!("sipdeck-test: challenge (credentials rejected for {USER})")).await;
+    assert!(!kam.logged("sipdeck-test: relay"), "kamailio relayed a wrong password");
     c.close().await;
     gw.stop().await;
 }
@@ -213,8 +125,8 @@ async fn no_password_fails_without_claiming_rejection() {
     let Some((mut c, mut kam, gw, _far)) = call_through_kamailio(None).await else { return };
     let line = c.line("Call failed: 407").await;
     assert!(!line.contains("rejected"), "{line}");
-    kam.wait_log("sipdeck-test: challenge (no credentials)").await;
-    assert!(!kam.seen.iter().any(|l| l.contains("sipdeck-test: relay")), "kamailio relayed without credentials");
+    kam.saw_log("sipdeck-test: challenge (no credentials)").await;
+    assert!(!kam.logged("sipdeck-test: relay"), "kamailio relayed without credentials");
     c.close().await;
     gw.stop().await;
 }

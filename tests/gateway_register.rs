@@ -6,6 +6,7 @@ mod gateway_support;
 
 use std::net::SocketAddr;
 
+use gateway_support::kamailio::Kamailio;
 use gateway_support::{Client, Gateway, Sipp};
 use sipdeck::server::gateway::GatewayConfig;
 use sipdeck::server::sip::register::RegisterConfig;
@@ -54,16 +55,11 @@ async fn calls_are_refused_while_the_registrar_refuses_and_it_is_retried() {
 /// kamailio as the registrar: its `registrar` and `usrloc` modules (no database), digest
 /// authentication, and OPTIONS to the AOR routed with `lookup("location")`.
 mod kamailio {
-    use std::io::{BufRead, BufReader};
     use std::net::SocketAddr;
-    use std::process::{Child, Command, Stdio};
-    use std::time::Instant;
 
-    use tokio::sync::mpsc;
+    use super::gateway_support::WAIT;
 
-    use super::gateway_support::{free_udp_port, WAIT};
-
-    fn config(port: u16) -> String {
+    pub fn config(port: u16) -> String {
         format!(
             r#"#!KAMAILIO
 debug=2
@@ -118,80 +114,6 @@ request_route {{
     }
 
     /// kamailio in the foreground, its stderr forwarded line by line; SIGTERM when dropped.
-    pub struct Kamailio {
-        child: Child,
-        pub port: u16,
-        log: mpsc::UnboundedReceiver<String>,
-        seen: Vec<String>,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Kamailio {
-        pub async fn start() -> Kamailio {
-            if Command::new("kamailio").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-                panic!("kamailio is not installed: run scripts/setup.sh (Debian package kamailio)");
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let port = free_udp_port(false);
-            let cfg = dir.path().join("kamailio.cfg");
-            std::fs::write(&cfg, config(port)).unwrap();
-            let mut child = Command::new("kamailio")
-                .args(["-DD", "-E", "-m", "16", "-M", "4", "-f"])
-                .arg(&cfg)
-                .arg("-Y")
-                .arg(dir.path())
-                .arg("-P")
-                .arg(dir.path().join("kamailio.pid"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run kamailio");
-            let (tx, log) = mpsc::unbounded_channel();
-            let stderr = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut k = Kamailio { child, port, log, seen: Vec::new(), _dir: dir };
-            k.wait_log("sipdeck-test: ready").await;
-            k
-        }
-
-        pub fn addr(&self) -> SocketAddr {
-            SocketAddr::from(([127, 0, 0, 1], self.port))
-        }
-
-        /// Read the log until a line not read by an earlier wait contains `needle`.
-        pub async fn wait_log(&mut self, needle: &str) -> String {
-            let deadline = Instant::now() + WAIT;
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(left, self.log.recv()).await {
-                    Ok(Some(line)) => {
-                        self.seen.push(line.clone());
-                        if line.contains(needle) {
-                            return line;
-                        }
-                    }
-                    Ok(None) => panic!("kamailio exited before logging {needle:?}; its log:\n{}", self.seen.join("\n")),
-                    Err(_) => panic!("kamailio did not log {needle:?}; its log:\n{}", self.seen.join("\n")),
-                }
-            }
-        }
-    }
-
-    impl Drop for Kamailio {
-        fn drop(&mut self) {
-            // SAFETY: a plain signal to our own child, whose pid is still ours (not yet reaped).
-            unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-            let _ = self.child.wait();
-        }
-    }
-
     /// Send an OPTIONS for `user` to kamailio and return the first line of its final answer.
     pub async fn probe(kamailio: SocketAddr, user: &str, n: u32) -> String {
         let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -216,7 +138,7 @@ request_route {{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kamailio_lists_the_contact_until_the_gateway_unregisters() {
-    let mut kam = kamailio::Kamailio::start().await;
+    let mut kam = Kamailio::start(kamailio::config).await;
     let gw = Gateway::start(kam.addr(), |cfg| {
         cfg.sip.account = Account { user: Some("alice".into()), password: Some("s3cret".into()), domain: None };
         cfg.register = Some(RegisterConfig { registrar: None, expires: 120 });

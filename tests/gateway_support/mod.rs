@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 pub mod baresip;
+pub mod kamailio;
 pub mod process;
 
 pub const WAIT: Duration = Duration::from_secs(15);
