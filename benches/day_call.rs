@@ -8,6 +8,9 @@
 //! `cargo bench --bench day_call` (about 1.5 GB of temporary files; `DAY_CALL_DIR` picks
 //! their folder). `-- --packets N` runs a shorter call.
 
+#[path = "support/mem.rs"]
+mod mem;
+use mem::vm_hwm_kib;
 use std::time::{Duration, Instant};
 
 use sipdeck::client::app::command::Command;
@@ -23,14 +26,6 @@ const PAYLOAD: usize = 160;
 /// The target of issue 12.
 const TARGET_KIB: u64 = 64 * 1024;
 
-fn vm_hwm_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
 
 fn packets_wanted() -> u64 {
     let args: Vec<String> = std::env::args().collect();

@@ -17,6 +17,9 @@
 //! spill file; `FLOOD_ONLY=sipdeck` runs (b) only, for profiling; `FLOOD_PER_THREAD=1` shows
 //! each tokio worker's CPU on its own instead of summed.
 
+#[path = "support/mem.rs"]
+mod mem;
+use mem::vm_hwm_kib;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -408,15 +411,6 @@ async fn sipdeck_reader(addr: SocketAddr, n: u64) -> SipdeckRun {
 
 // ---- memory scenarios, each in a child process ----------------------------------------------
 
-/// Peak resident set size of this process, in KiB.
-fn vm_hwm_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
 
 /// The blast through actor and fold, frames made on the fly by the peer.
 fn child_blast() -> u64 {
