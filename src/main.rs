@@ -123,6 +123,8 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Some(Cmd::Gateway(args)) => {
             sipdeck::server::logs::init(args.log_format);
+            drop(rt);
+            let rt = sipdeck::server::gateway::runtime(&args).context("starting the async runtime")?;
             rt.block_on(sipdeck::server::gateway::run(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
         Some(Cmd::DemoServer(args)) => {

@@ -111,6 +111,11 @@ pub struct GatewayArgs {
     /// Log lines as text, or one JSON object per line.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Runtime threads for the WebSocket side (RTP is received on a thread of its own).
+    /// 1 runs everything on one thread: fewer wake-ups across threads, the cheapest per
+    /// packet on a small machine; more spreads many clients over cores.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    pub threads: u16,
     /// REGISTER --sip-user (with --sip-password for digest auth) at the registrar at start,
     /// refresh it before it expires, and unregister on shutdown; calls are refused while
     /// not registered.
@@ -421,5 +426,13 @@ mod tests {
         assert!(parse(&["--sip-target", "x:0"]).is_err());
         // An empty token would be a token everyone knows.
         assert!(parse(&["--sip-target", "x", "--token", ""]).is_err());
+    }
+}
+
+/// The async runtime `sipdeck gateway` runs on, as `--threads` asks.
+pub fn runtime(args: &GatewayArgs) -> std::io::Result<tokio::runtime::Runtime> {
+    match args.threads {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        n => tokio::runtime::Builder::new_multi_thread().worker_threads(n as usize).enable_all().build(),
     }
 }
