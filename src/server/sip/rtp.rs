@@ -12,7 +12,7 @@ use thiserror::Error;
 use tokio::task::JoinHandle;
 
 use super::ports::{PortPool, PortRange};
-use super::rtp_batch::{rtp_frame, Intake, Registration, RtpSocket};
+use super::rtp_batch::{Intake, Registration, RtpSocket};
 use crate::core::rtp;
 use crate::server::media::{Codec, RtpPacketiser, PACKET_INTERVAL, SAMPLES_PER_PACKET};
 use crate::server::metrics::RtpMeter;
@@ -211,7 +211,7 @@ impl Forwarder {
         }
         let ms = self.heard.opened.elapsed().as_millis().max(1) as u64;
         self.heard.last_ms.store(ms, Ordering::Relaxed);
-        self.out.rtp(rtp_frame(packet));
+        self.out.rtp(crate::core::protocol::encode_rtp(packet));
     }
 }
 

@@ -172,26 +172,10 @@ fn drain(entry: &mut Entry, budget: usize, buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// The `RTP:` frame of a packet in one allocation of the exact size (the hot path's only
-/// one).
-pub fn rtp_frame(packet: &[u8]) -> String {
-    let mut text = vec![0u8; 4 + 2 * packet.len()];
-    text[..4].copy_from_slice(b"RTP:");
-    const_hex::encode_to_slice(packet, &mut text[4..]).expect("the buffer is twice the packet");
-    String::from_utf8(text).expect("hex is ASCII")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::mpsc;
-
-    #[test]
-    fn frames_are_what_the_protocol_encodes() {
-        let packet: Vec<u8> = (0..=255u8).collect();
-        assert_eq!(rtp_frame(&packet), crate::core::protocol::encode_rtp(&packet));
-        assert_eq!(rtp_frame(&[]), "RTP:");
-    }
 
     #[test]
     fn every_packet_arrives_in_order_and_none_after_the_registration_is_dropped() {
