@@ -145,7 +145,8 @@ impl Outbox {
             }
             _ => COALESCE,
         };
-        let due = tokio::time::Instant::now() + wait;
+        // `now` is when the frame was read: no second clock read per packet.
+        let due = tokio::time::Instant::from_std(now + wait);
         self.due = Some(self.due.map_or(due, |d| d.min(due)));
         self.events.push(ev);
     }
