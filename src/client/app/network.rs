@@ -9,8 +9,13 @@ use crate::core::protocol::ClientMsg;
 
 impl App {
     pub fn on_net(&mut self, ev: NetEvent, now: Instant) {
+        // A packet never ends a call (status lines, sends and disconnects do), and a batch
+        // folds its events through here one by one: no check per packet.
+        let may_end_call = !matches!(ev, NetEvent::Rtp(_) | NetEvent::Batch(_));
         self.fold_net(ev, now);
-        self.follow_call_end();
+        if may_end_call {
+            self.follow_call_end();
+        }
     }
 
     fn fold_net(&mut self, ev: NetEvent, now: Instant) {
